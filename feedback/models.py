@@ -1,0 +1,176 @@
+"""Citizens' suggestions (意见建议/诉求) as they arrive, and the callbacks made to them."""
+
+import hashlib
+import re
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Channel(models.TextChoices):
+    """来源渠道: where a suggestion came from."""
+
+    HOTLINE = "hotline", _("12345 hotline")
+    SUNSHINE = "sunshine", _("Sunshine Governance board")
+    PORTAL = "portal", _("government website")
+    TV = "tv", _("TV accountability show")
+    VISIT = "visit", _("door-to-door visit")
+    OTHER = "other", _("other")
+
+
+class Category(models.TextChoices):
+    """诉求类别: decides the default deadlines."""
+
+    CONSULTATION = "consultation", _("consultation")
+    HELP = "help", _("request for help")
+    COMPLAINT = "complaint", _("complaint")
+    SUGGESTION = "suggestion", _("suggestion")
+    WRONGDOING = "wrongdoing", _("report of wrongdoing")
+
+
+class Urgency(models.TextChoices):
+    NORMAL = "normal", _("normal")
+    URGENT = "urgent", _("urgent")
+
+
+_SPACES = re.compile(r"\s+")
+
+
+def content_fingerprint(content: str) -> str:
+    """A hash of the content with white space removed: finds the same text registered twice."""
+    return hashlib.sha1(_SPACES.sub("", content).encode("utf-8")).hexdigest()
+
+
+# Tracking numbers are random, not sequential, so nobody can walk through other people's
+# cases by guessing. Letters that read alike (0/O, 1/I) are left out.
+_TRACKING_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+
+
+def new_tracking_number(received_at=None) -> str:
+    """DZ + the received date + eight random characters, e.g. DZ20211025K7QW3M9X."""
+    day = timezone.localtime(received_at or timezone.now()).strftime("%Y%m%d")
+    return "DZ" + day + "".join(secrets.choice(_TRACKING_ALPHABET) for _ in range(8))
+
+
+def mask_phone(phone: str) -> str:
+    """138****5678: the first three and last four digits; shorter numbers keep only the last two."""
+    if not phone:
+        return ""
+    if len(phone) >= 8:
+        return phone[:3] + "****" + phone[-4:]
+    return "*" * (len(phone) - 2) + phone[-2:]
+
+
+def mask_name(name: str) -> str:
+    """张** : the family name only."""
+    if not name:
+        return ""
+    return name[0] + "*" * max(len(name) - 1, 1)
+
+
+class Suggestion(models.Model):
+    """One citizen's suggestion or complaint, as registered; it always belongs to one task."""
+
+    MAX_CONTENT_LENGTH = 5000
+
+    tracking_number = models.CharField(_("tracking number"), max_length=24, unique=True)
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    # The number the source system gave it (hotline ticket, message id); unique within its channel.
+    external_id = models.CharField(_("external number"), max_length=64, blank=True, default="")
+    received_at = models.DateTimeField(_("received at"))
+    registered_at = models.DateTimeField(_("registered at"), default=timezone.now)
+    registered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="registered_suggestions",
+        verbose_name=_("registered by"),
+    )
+    citizen_name = models.CharField(_("citizen"), max_length=64, blank=True, default="")
+    phone = models.CharField(_("phone"), max_length=20, blank=True, default="")
+    township = models.ForeignKey("org.Township", models.PROTECT, related_name="suggestions", verbose_name=_("township"))
+    village = models.ForeignKey(
+        "org.Village", models.PROTECT, null=True, blank=True, related_name="suggestions", verbose_name=_("village")
+    )
+    content = models.TextField(_("content"))
+    category = models.CharField(_("category"), max_length=16, choices=Category.choices, default=Category.SUGGESTION)
+    urgency = models.CharField(_("urgency"), max_length=8, choices=Urgency.choices, default=Urgency.NORMAL)
+    content_fingerprint = models.CharField(_("content fingerprint"), max_length=40, editable=False)
+    # Registration opens a task at once; merging duplicates moves the suggestion to another task.
+    task = models.ForeignKey("tasks.Task", models.PROTECT, related_name="suggestions", verbose_name=_("task"))
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("suggestion")
+        verbose_name_plural = _("suggestions")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "external_id"],
+                condition=~Q(external_id=""),
+                name="suggestion_external_id_unique_per_channel",
+            )
+        ]
+        indexes = [
+            # Report card "received": suggestions whose received time is in the period.
+            models.Index(fields=["received_at"], name="suggestion_received_idx"),
+            # Duplicate detection on import where a row has no external number.
+            models.Index(fields=["content_fingerprint"], name="suggestion_fingerprint_idx"),
+            # A registrar's own list, newest first.
+            models.Index(fields=["registered_by", "-id"], name="suggestion_registrar_idx"),
+        ]
+
+    def __str__(self):
+        return self.tracking_number
+
+    def save(self, *args, **kwargs):
+        self.content_fingerprint = content_fingerprint(self.content)
+        if not self.tracking_number:
+            self.tracking_number = new_tracking_number(self.received_at)
+        super().save(*args, **kwargs)
+
+    @property
+    def masked_phone(self) -> str:
+        return mask_phone(self.phone)
+
+    @property
+    def masked_name(self) -> str:
+        return mask_name(self.citizen_name)
+
+
+class CallbackResult(models.TextChoices):
+    SATISFIED = "satisfied", _("satisfied")
+    BASICALLY_SATISFIED = "basically_satisfied", _("basically satisfied")
+    UNSATISFIED = "unsatisfied", _("unsatisfied")
+
+
+class Callback(models.Model):
+    """回访: the citizen asked whether the reply solved their problem."""
+
+    task = models.ForeignKey("tasks.Task", models.CASCADE, related_name="callbacks", verbose_name=_("task"))
+    suggestion = models.ForeignKey(
+        Suggestion, models.CASCADE, null=True, blank=True, related_name="callbacks", verbose_name=_("suggestion")
+    )
+    result = models.CharField(_("result"), max_length=24, choices=CallbackResult.choices)
+    note = models.TextField(_("note"), blank=True, default="")
+    called_at = models.DateTimeField(_("called at"), default=timezone.now)
+    called_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("called by")
+    )
+
+    class Meta:
+        ordering = ["-called_at"]
+        verbose_name = _("callback")
+        verbose_name_plural = _("callbacks")
+        indexes = [
+            # Report card "satisfaction": callbacks in the period.
+            models.Index(fields=["called_at"], name="callback_called_idx"),
+        ]
+
+    @property
+    def is_satisfied(self) -> bool:
+        return self.result in (CallbackResult.SATISFIED, CallbackResult.BASICALLY_SATISFIED)

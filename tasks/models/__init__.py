@@ -1,0 +1,36 @@
+from .calendar import CalendarDay, DeadlineRule, LimitUnit
+from .projects import Indicator, Mechanism, Project, TvEpisode
+from .task import (
+    FINISHED_STATES,
+    HANDLING_STATES,
+    UNASSIGNED_STATES,
+    Action,
+    Outcome,
+    State,
+    SupervisionLevel,
+    Task,
+    TaskAssist,
+    TaskEvent,
+    TaskRequest,
+)
+
+__all__ = [
+    "Action",
+    "CalendarDay",
+    "DeadlineRule",
+    "FINISHED_STATES",
+    "HANDLING_STATES",
+    "Indicator",
+    "LimitUnit",
+    "Mechanism",
+    "Outcome",
+    "Project",
+    "State",
+    "SupervisionLevel",
+    "Task",
+    "TaskAssist",
+    "TaskEvent",
+    "TaskRequest",
+    "TvEpisode",
+    "UNASSIGNED_STATES",
+]

@@ -1,0 +1,81 @@
+"""Shared fixtures: the cast of DOMAIN.md, and the switch that turns missing services into failures.
+
+With REQUIRE_SERVICES=1 (set by .ci/run) a test marked `services` fails when PostgreSQL
+or Redis is not reachable; without it (a laptop with nothing configured) it is skipped.
+"""
+
+import os
+import types
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from org.models import User
+
+from . import factories
+
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+
+
+def _missing(reason: str):
+    if REQUIRE_SERVICES:
+        pytest.fail(f"REQUIRE_SERVICES=1 but {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def require_postgres(db):
+    """For tests of PostgreSQL-only behaviour (row locks, trigram search, COPY)."""
+    if connection.vendor != "postgresql":
+        _missing("DATABASE_URL does not point at PostgreSQL")
+
+
+@pytest.fixture
+def require_redis():
+    """The Redis URL, after checking that Redis answers."""
+    url = settings.REDIS_URL or os.environ.get("REDIS_URL", "")
+    if not url:
+        _missing("REDIS_URL is not set")
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        _missing(f"Redis at {url} is not reachable: {exc}")
+    return url
+
+
+@pytest.fixture
+def township(db):
+    return factories.TownshipFactory(name="留早镇", short_name="留早")
+
+
+@pytest.fixture
+def departments(db):
+    return types.SimpleNamespace(
+        zhujian=factories.DepartmentFactory(name="住建局", code="zhujian"),
+        chengguan=factories.DepartmentFactory(name="城管局", code="chengguan"),
+        supervision=factories.DepartmentFactory(
+            name="问政办", code="supervision", kind=factories.Department.Kind.SUPERVISION
+        ),
+    )
+
+
+@pytest.fixture
+def cast(db, departments):
+    """One user per role: handlers and a head of two departments, and an outsider."""
+    R = User.Role
+    make = factories.UserFactory
+    return types.SimpleNamespace(
+        leader=make(username="leader", role=R.LEADER),
+        supervisor=make(username="supervisor", role=R.SUPERVISOR, department=departments.supervision),
+        registrar=make(username="registrar", role=R.REGISTRAR),
+        admin=make(username="admin", role=R.ADMIN, is_staff=True, is_superuser=True),
+        head_zhujian=make(username="head-zhujian", role=R.HEAD, department=departments.zhujian),
+        handler_zhujian=make(username="handler-zhujian", role=R.HANDLER, department=departments.zhujian),
+        head_chengguan=make(username="head-chengguan", role=R.HEAD, department=departments.chengguan),
+        handler_chengguan=make(username="handler-chengguan", role=R.HANDLER, department=departments.chengguan),
+        # A registrar who registered nothing: may see no task, no citizen data.
+        outsider=make(username="outsider", role=R.REGISTRAR),
+    )
