@@ -1,0 +1,3 @@
+"""Reminder claims and in-app notifications."""
+
+__all__: list[str] = []
