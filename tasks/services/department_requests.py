@@ -1,0 +1,192 @@
+"""退单 and 延期: a department asks to hand a task back or for more time; the supervisor decides."""
+
+import datetime as dt
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from org.models import User
+from tasks.errors import DomainError
+from tasks.models import Action, State, Task, TaskAssist, TaskRequest
+
+from ._base import as_deadline, assist_deadline_for, clean_text, copy_back, iso, lapse_pending_extension
+from ._base import lock_and_authorize, record
+
+Kind, Status = TaskRequest.Kind, TaskRequest.Status
+
+
+def _pending(task: Task, kind: str) -> TaskRequest:
+    # The rule table already checked that one exists; the task row lock keeps it so.
+    return TaskRequest.objects.get(task=task, kind=kind, status=Status.PENDING)
+
+
+def _open_request(**fields) -> TaskRequest:
+    try:
+        # A savepoint, so a lost race leaves the outer transaction usable for the error.
+        with transaction.atomic():
+            return TaskRequest.objects.create(**fields)
+    except IntegrityError as exc:
+        raise DomainError(
+            _("A %(kind)s request is already pending on this task; wait for the supervisor's decision.")
+            % {"kind": Kind(fields["kind"]).label}
+        ) from exc
+
+
+def _decide(request: TaskRequest, *, status, actor, now, note, granted=None) -> None:
+    request.status, request.decided_by, request.decided_at = status, actor, now
+    request.decision_note, request.granted_deadline = note, granted
+    request.save(update_fields=["status", "decided_by", "decided_at", "decision_note", "granted_deadline"])
+
+
+def task_request_return(*, actor: User, task: Task, reason: str, now: dt.datetime | None = None) -> TaskRequest:
+    """The lead department asks to hand back a wrongly assigned task (退单); its clock stops meanwhile."""
+    now = now or timezone.now()
+    reason = clean_text(reason, missing=_("A return request needs a reason."))
+    with transaction.atomic():
+        locked = lock_and_authorize("request_return", task, actor)
+        from_state = locked.state
+        request = _open_request(
+            task=locked, kind=Kind.RETURN, department_id=locked.lead_department_id, reason=reason,
+            previous_state=from_state, requested_by=actor, requested_at=now,
+        )
+        locked.state = State.RETURN_REQUESTED
+        locked.save(update_fields=["state"])
+        record(
+            locked, action=Action.REQUEST_RETURN, actor=actor, at=now, from_state=from_state, note=reason,
+            data={"request": request.pk},
+        )
+    copy_back(locked, task)
+    return request
+
+
+def task_approve_return(*, actor: User, task: Task, note: str = "", now: dt.datetime | None = None) -> Task:
+    """The supervisor accepts a return: the task goes back to the dispatch queue without departments."""
+    now = now or timezone.now()
+    note = clean_text(note)
+    with transaction.atomic():
+        locked = lock_and_authorize("approve_return", task, actor)
+        request = _pending(locked, Kind.RETURN)
+        _decide(request, status=Status.APPROVED, actor=actor, now=now, note=note)
+        assists = list(TaskAssist.objects.filter(task=locked).values("department_id", "deadline", "reply"))
+        data = {
+            "request": request.pk,
+            "lead_department": locked.lead_department_id,
+            "assisting_departments": [a["department_id"] for a in assists],
+            "assist_replies": {str(a["department_id"]): a["reply"] for a in assists if a["reply"]},
+            "deadline": iso(locked.deadline),
+            "accept_deadline": iso(locked.accept_deadline),
+            "accepted_at": iso(locked.accepted_at),
+            "lapsed_extension_request": lapse_pending_extension(locked, actor=actor, now=now),
+        }
+        TaskAssist.objects.filter(task=locked).delete()
+        locked.state = State.RETURNED
+        # The next department starts on a fresh clock, set when the task is assigned again.
+        locked.lead_department = locked.deadline = locked.accept_deadline = locked.accepted_at = None
+        locked.save(update_fields=["state", "lead_department", "deadline", "accept_deadline", "accepted_at"])
+        record(
+            locked, action=Action.APPROVE_RETURN, actor=actor, at=now, from_state=State.RETURN_REQUESTED, note=note,
+            data=data,
+        )
+    return copy_back(locked, task)
+
+
+def task_refuse_return(*, actor: User, task: Task, note: str, now: dt.datetime | None = None) -> Task:
+    """The supervisor refuses a return: the task resumes the state it was in with the same department."""
+    now = now or timezone.now()
+    note = clean_text(note, missing=_("Give the reason for refusing the return."))
+    with transaction.atomic():
+        locked = lock_and_authorize("refuse_return", task, actor)
+        request = _pending(locked, Kind.RETURN)
+        _decide(request, status=Status.REFUSED, actor=actor, now=now, note=note)
+        locked.state = request.previous_state or State.ACCEPTED
+        locked.save(update_fields=["state"])
+        record(
+            locked, action=Action.REFUSE_RETURN, actor=actor, at=now, from_state=State.RETURN_REQUESTED, note=note,
+            data={"request": request.pk},
+        )
+    return copy_back(locked, task)
+
+
+def task_request_extension(
+    *, actor: User, task: Task, deadline: dt.date | dt.datetime, reason: str, now: dt.datetime | None = None
+) -> TaskRequest:
+    """The lead department asks for a later deadline (延期); the clock keeps running meanwhile."""
+    now = now or timezone.now()
+    reason = clean_text(reason, missing=_("An extension request needs a reason."))
+    requested = as_deadline(deadline, now=now)
+    with transaction.atomic():
+        locked = lock_and_authorize("request_extension", task, actor)
+        _check_later(requested, locked)
+        request = _open_request(
+            task=locked, kind=Kind.EXTENSION, department_id=locked.lead_department_id, reason=reason,
+            requested_deadline=requested, requested_by=actor, requested_at=now,
+        )
+        record(
+            locked, action=Action.REQUEST_EXTENSION, actor=actor, at=now, from_state=locked.state, note=reason,
+            data={"request": request.pk, "requested_deadline": iso(requested), "deadline": iso(locked.deadline)},
+        )
+    copy_back(locked, task)
+    return request
+
+
+def _check_later(new_deadline: dt.datetime, task: Task) -> None:
+    if task.deadline is not None and new_deadline <= task.deadline:
+        raise DomainError(
+            _("The new deadline must be after the current one (%(deadline)s).")
+            % {"deadline": timezone.localtime(task.deadline).date()}
+        )
+
+
+def task_approve_extension(
+    *,
+    actor: User,
+    task: Task,
+    deadline: dt.date | dt.datetime | None = None,
+    note: str = "",
+    now: dt.datetime | None = None,
+) -> Task:
+    """The supervisor grants the requested deadline, or another later one; reminders restart for it."""
+    now = now or timezone.now()
+    note = clean_text(note)
+    granted = as_deadline(deadline, now=now) if deadline is not None else None
+    with transaction.atomic():
+        locked = lock_and_authorize("approve_extension", task, actor)
+        request = _pending(locked, Kind.EXTENSION)
+        if granted is None:
+            granted = request.requested_deadline
+            if granted <= now:
+                raise DomainError(
+                    _("The requested deadline %(deadline)s has passed; grant another date.")
+                    % {"deadline": timezone.localtime(granted).date()}
+                )
+        _check_later(granted, locked)
+        previous = locked.deadline
+        _decide(request, status=Status.APPROVED, actor=actor, now=now, note=note, granted=granted)
+        locked.deadline = granted
+        locked.extension_count += 1
+        locked.save(update_fields=["deadline", "extension_count"])
+        # Assisting departments that have not answered yet get their sub-deadline moved too.
+        sub = assist_deadline_for(granted, now=now)
+        TaskAssist.objects.filter(task=locked, replied_at__isnull=True).update(deadline=sub)
+        record(
+            locked, action=Action.APPROVE_EXTENSION, actor=actor, at=now, from_state=locked.state, note=note,
+            data={"request": request.pk, "previous_deadline": iso(previous), "deadline": iso(granted),
+                  "requested_deadline": iso(request.requested_deadline)},
+        )
+    return copy_back(locked, task)
+
+
+def task_refuse_extension(*, actor: User, task: Task, note: str, now: dt.datetime | None = None) -> Task:
+    """The supervisor refuses an extension: the deadline stays."""
+    now = now or timezone.now()
+    note = clean_text(note, missing=_("Give the reason for refusing the extension."))
+    with transaction.atomic():
+        locked = lock_and_authorize("refuse_extension", task, actor)
+        request = _pending(locked, Kind.EXTENSION)
+        _decide(request, status=Status.REFUSED, actor=actor, now=now, note=note)
+        record(
+            locked, action=Action.REFUSE_EXTENSION, actor=actor, at=now, from_state=locked.state, note=note,
+            data={"request": request.pk},
+        )
+    return copy_back(locked, task)

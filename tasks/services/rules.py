@@ -1,0 +1,184 @@
+"""The lifecycle's rule table: who may take which step from which state, read by services and views alike."""
+
+import dataclasses
+import enum
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from org.models import User
+from tasks.errors import DomainError
+from tasks.models import HANDLING_STATES, State, TaskRequest
+
+R = User.Role
+S = State
+Kind = TaskRequest.Kind
+
+
+class Scope(enum.Enum):
+    """Which tasks a role may act on."""
+
+    ALL = "all"  # supervisors and leaders: every department's tasks
+    LEAD = "lead"  # handlers and heads: tasks their department leads
+    ASSIST = "assist"  # handlers and heads: tasks their department assists with
+
+
+@dataclasses.dataclass(frozen=True)
+class Rule:
+    label: str  # the verb, as in "Only supervisors may <label>."
+    states: frozenset
+    roles: frozenset
+    scope: Scope
+    needs_pending: str | None = None  # a pending request of this kind must exist
+    forbids_pending: str | None = None  # no pending request of this kind may exist
+
+
+def _rule(label, states, roles, scope=Scope.ALL, **kwargs) -> Rule:
+    return Rule(label=label, states=frozenset(states), roles=frozenset(roles), scope=scope, **kwargs)
+
+
+_DEPT = (R.HANDLER, R.HEAD)
+_UNASSIGNED = (S.REGISTERED, S.REPORTED, S.REVIEWED)
+_WORKING = (S.ASSIGNED, S.ACCEPTED, S.IN_PROGRESS)
+UNFINISHED_STATES = tuple(s for s in S if s not in (S.CLOSED, S.MERGED))
+
+# action -> rule. Each action is the service `task_<action>` in tasks.services.
+RULES: dict[str, Rule] = {
+    "report": _rule(gettext_lazy("report a task to the leader"), [S.REGISTERED], [R.SUPERVISOR]),
+    "review": _rule(gettext_lazy("review a reported task"), [S.REPORTED], [R.LEADER]),
+    "assign": _rule(gettext_lazy("assign a task"), [S.REGISTERED, S.REVIEWED, S.RETURNED], [R.SUPERVISOR]),
+    "accept": _rule(gettext_lazy("accept a task"), [S.ASSIGNED], _DEPT, Scope.LEAD),
+    "note_progress": _rule(gettext_lazy("note progress"), [S.ACCEPTED, S.IN_PROGRESS], _DEPT, Scope.LEAD),
+    "reply": _rule(gettext_lazy("reply to a task"), [S.ACCEPTED, S.IN_PROGRESS], _DEPT, Scope.LEAD),
+    "approve_reply": _rule(gettext_lazy("approve a reply"), [S.AWAITING_APPROVAL], [R.HEAD], Scope.LEAD),
+    "reject_reply": _rule(gettext_lazy("send a reply back"), [S.AWAITING_APPROVAL], [R.HEAD], Scope.LEAD),
+    "assist_reply": _rule(gettext_lazy("reply as an assisting department"), HANDLING_STATES, _DEPT, Scope.ASSIST),
+    "record_callback": _rule(gettext_lazy("record a callback"), [S.REPLIED], [R.SUPERVISOR]),
+    "close": _rule(gettext_lazy("close a task"), [S.CALLED_BACK, S.REPLIED], [R.SUPERVISOR]),
+    "request_return": _rule(
+        gettext_lazy("ask to return a task"), _WORKING, _DEPT, Scope.LEAD, forbids_pending=Kind.RETURN
+    ),
+    "approve_return": _rule(
+        gettext_lazy("approve a return"), [S.RETURN_REQUESTED], [R.SUPERVISOR], needs_pending=Kind.RETURN
+    ),
+    "refuse_return": _rule(
+        gettext_lazy("refuse a return"), [S.RETURN_REQUESTED], [R.SUPERVISOR], needs_pending=Kind.RETURN
+    ),
+    "request_extension": _rule(
+        gettext_lazy("ask for an extension"), _WORKING, _DEPT, Scope.LEAD, forbids_pending=Kind.EXTENSION
+    ),
+    # A pending extension lapses when the task leaves the department (reply or return), so
+    # the supervisor decides it only while the task is on the handling clock.
+    "approve_extension": _rule(
+        gettext_lazy("approve an extension"), HANDLING_STATES, [R.SUPERVISOR], needs_pending=Kind.EXTENSION
+    ),
+    "refuse_extension": _rule(
+        gettext_lazy("refuse an extension"), HANDLING_STATES, [R.SUPERVISOR], needs_pending=Kind.EXTENSION
+    ),
+    "supervise": _rule(gettext_lazy("supervise a task"), UNFINISHED_STATES, [R.SUPERVISOR]),
+    "merge": _rule(gettext_lazy("merge tasks"), _UNASSIGNED, [R.SUPERVISOR]),
+    "reopen_look_back": _rule(gettext_lazy("reopen a task in a look-back review"), [S.CLOSED], [R.SUPERVISOR]),
+}
+ACTIONS = tuple(RULES)
+
+
+def _state_label(state) -> str:
+    return str(State(state).label)
+
+
+def _join(labels) -> str:
+    return _(", ").join(str(label) for label in labels)
+
+
+def _state_refusal(action: str, rule: Rule, task) -> str:
+    if task.state == S.MERGED:
+        return _("This task was merged into task #%(id)s; act on that task instead.") % {"id": task.merged_into_id}
+    if action == "assign" and task.state == S.REPORTED:
+        return _("Cannot assign this task yet: it is awaiting the leader's review.")
+    if action == "close" and task.state in HANDLING_STATES + (S.RETURN_REQUESTED,):
+        return _("Cannot close this task: it is “%(state)s” and the department has not replied yet.") % {
+            "state": _state_label(task.state)
+        }
+    allowed = _join(_state_label(s) for s in State if s in rule.states)
+    return _("Cannot %(action)s while it is “%(state)s”; only when it is %(allowed)s.") % {
+        "action": rule.label,
+        "state": _state_label(task.state),
+        "allowed": allowed,
+    }
+
+
+def _assisting_department_ids(task) -> set:
+    # .all() serves a prefetch_related("assists") when the caller made one.
+    return {assist.department_id for assist in task.assists.all()}
+
+
+def _role_refusal(label, roles, user) -> str:
+    return _("Your role (%(role)s) may not %(action)s; allowed roles: %(roles)s.") % {
+        "roles": _join(User.Role(role).label for role in User.Role if role in roles),
+        "action": label,
+        "role": User.Role(user.role).label,
+    }
+
+
+def pending_request_kinds(task) -> set:
+    """The kinds of request (extension, return) awaiting the supervisor's decision on this task."""
+    return set(task.requests.filter(status=TaskRequest.Status.PENDING).values_list("kind", flat=True))
+
+
+def refusal(action: str, task, user, *, pending_kinds=None) -> str | None:
+    """Why `user` may not take `action` on `task` now (a readable message), or None when allowed."""
+    rule = RULES[action]
+    if user.role not in rule.roles:
+        return _role_refusal(rule.label, rule.roles, user)
+    if rule.scope is not Scope.ALL and task.lead_department_id is None and task.state not in rule.states:
+        # No department holds the task yet (or any more): its state is the real reason.
+        return _state_refusal(action, rule, task)
+    if rule.scope is Scope.LEAD and not user.works_for(task.lead_department_id):
+        return _("This is not your department's task.")
+    if rule.scope is Scope.ASSIST and user.department_id not in _assisting_department_ids(task):
+        if user.works_for(task.lead_department_id):
+            return _("Your department leads this task: reply to it as the lead department.")
+        return _("This is not your department's task: your department is not assisting with it.")
+    if task.state not in rule.states:
+        return _state_refusal(action, rule, task)
+    if rule.needs_pending or rule.forbids_pending:
+        if pending_kinds is None:
+            pending_kinds = pending_request_kinds(task)
+        if rule.needs_pending and rule.needs_pending not in pending_kinds:
+            return _("There is no pending %(kind)s request on this task.") % {
+                "kind": Kind(rule.needs_pending).label
+            }
+        if rule.forbids_pending and rule.forbids_pending in pending_kinds:
+            return _("A %(kind)s request is already pending on this task; wait for the supervisor's decision.") % {
+                "kind": Kind(rule.forbids_pending).label
+            }
+    return None
+
+
+def authorize(action: str, task, user) -> None:
+    """Raise DomainError unless `user` may take `action` on `task` in its current (locked) state."""
+    message = refusal(action, task, user)
+    if message is not None:
+        raise DomainError(message)
+
+
+def can(action: str, task, user) -> bool:
+    """True when `user` may take `action` on `task` now."""
+    return refusal(action, task, user) is None
+
+
+def available_actions(task, user, *, pending_kinds=None) -> list[str]:
+    """The actions `user` may take on `task` now, in the table's order (at most two small queries)."""
+    candidates = [action for action, rule in RULES.items() if user.role in rule.roles and task.state in rule.states]
+    if pending_kinds is None and any(RULES[a].needs_pending or RULES[a].forbids_pending for a in candidates):
+        pending_kinds = pending_request_kinds(task)
+    return [action for action in candidates if refusal(action, task, user, pending_kinds=pending_kinds) is None]
+
+
+def check_role(action_label, roles, user) -> None:
+    """The role check of the table for steps outside it (registering a suggestion)."""
+    if user.role not in roles:
+        raise DomainError(_role_refusal(action_label, roles, user))
+
+
+__all__ = ["ACTIONS", "RULES", "Rule", "Scope", "authorize", "available_actions", "can", "refusal"]
