@@ -5,6 +5,9 @@ needs SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL and REDIS_URL. A bad value raises
 ImproperlyConfigured at start-up, not a 500 later.
 """
 
+import os
+import re
+import zoneinfo
 from pathlib import Path
 
 import environ
@@ -16,11 +19,109 @@ VAR_DIR = BASE_DIR / "var"
 VAR_DIR.mkdir(exist_ok=True)
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# Variables already in the environment win over the file; ENV_FILE points elsewhere
+# (the settings tests point it at nothing, so a developer's .env cannot change them).
+environ.Env.read_env(os.environ.get("ENV_FILE") or BASE_DIR / ".env", overwrite=False)
 
-DEBUG = env.bool("DEBUG", default=True)
 
-SECRET_KEY = env.str("SECRET_KEY", default="")
+def _raw(name: str) -> str | None:
+    """The variable's value, or None when it is unset or empty (compose files pass empty values)."""
+    value = os.environ.get(name, "").strip()
+    return value or None
+
+
+def _bad(name: str, value: str, expected: str) -> ImproperlyConfigured:
+    # A URL's password must not end up in a start-up log.
+    shown = re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", value)
+    return ImproperlyConfigured(f"{name}={shown!r} is not valid: expected {expected}.")
+
+
+def env_bool(name: str, default: bool) -> bool:
+    """A strict boolean: a typo such as DEBUG=flase must not silently mean False."""
+    value = _raw(name)
+    if value is None:
+        return default
+    if value.lower() in {"1", "true", "yes", "on"}:
+        return True
+    if value.lower() in {"0", "false", "no", "off"}:
+        return False
+    raise _bad(name, value, "true or false (also 1/0, yes/no, on/off)")
+
+
+def env_int(name: str, default: int, minimum: int = 0) -> int:
+    value = _raw(name)
+    if value is None:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise _bad(name, value, "a whole number") from None
+    if number < minimum:
+        raise _bad(name, value, f"a whole number of at least {minimum}")
+    return number
+
+
+def env_float(name: str, default: float, minimum: float = 0.0) -> float:
+    value = _raw(name)
+    if value is None:
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        raise _bad(name, value, "a number") from None
+    if not number >= minimum:  # also refuses nan
+        raise _bad(name, value, f"a number of at least {minimum:g}")
+    return number
+
+
+def env_choice(name: str, default: str, choices: list[str]) -> str:
+    value = _raw(name)
+    if value is None:
+        return default
+    if value.upper() not in choices:
+        raise _bad(name, value, "one of " + ", ".join(choices))
+    return value.upper()
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    """Comma-separated; spaces after commas are forgiven ("a.org, b.org")."""
+    value = _raw(name)
+    if value is None:
+        return default
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_database(name: str, default: str) -> dict:
+    """A Django DATABASES entry from a URL; only the two backends the project is tested on."""
+    url = _raw(name) or default
+    config = env.db_url_config(url) if "://" in url else {}
+    engine = config.get("ENGINE", "")
+    if engine not in {"django.db.backends.postgresql", "django.db.backends.sqlite3"}:
+        raise _bad(name, url, "postgres://USER:PASSWORD@HOST:PORT/NAME or sqlite:///PATH")
+    if not config.get("NAME"):
+        raise _bad(name, url, "a URL that names the database (postgres://USER@HOST:PORT/NAME)")
+    return config
+
+
+def env_redis_url(name: str) -> str:
+    url = _raw(name) or ""
+    if url and not url.startswith(("redis://", "rediss://", "unix://")):
+        raise _bad(name, url, "redis://HOST:PORT/DB (or rediss://, unix://), or unset for the embedded default")
+    return url
+
+
+def env_time_zone(name: str, default: str) -> str:
+    value = _raw(name) or default
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise _bad(name, value, "an IANA time zone such as Asia/Shanghai") from None
+    return value
+
+
+DEBUG = env_bool("DEBUG", default=True)
+
+SECRET_KEY = _raw("SECRET_KEY") or ""
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured(
@@ -28,8 +129,18 @@ if not SECRET_KEY:
         )
     SECRET_KEY = "insecure-dev-key-only-for-the-embedded-demo"
 
-ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
-CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# The default list serves the demo on this machine only; behind a real host name
+# Django would answer every request with 400, so production must say its names.
+if _raw("ALLOWED_HOSTS") is None and not DEBUG:
+    raise ImproperlyConfigured(
+        "ALLOWED_HOSTS must be set when DEBUG is off (comma-separated host names, for example "
+        "ALLOWED_HOSTS=dingzhou.example.gov.cn)."
+    )
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", default=[])
+for _origin in CSRF_TRUSTED_ORIGINS:
+    if not _origin.startswith(("http://", "https://")):
+        raise _bad("CSRF_TRUSTED_ORIGINS", _origin, "origins with a scheme, such as https://dingzhou.example.gov.cn")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -81,7 +192,7 @@ TEMPLATES = [
 
 # Database: a SQLite file for the embedded demo, PostgreSQL in CI and production.
 DATABASES = {
-    "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'dingzhou.sqlite3'}"),
+    "default": env_database("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'dingzhou.sqlite3'}"),
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Celery workers and the web server write at the same time in the demo; wait for
@@ -106,8 +217,8 @@ LOGOUT_REDIRECT_URL = "login"
 
 # django-axes: throttle repeated failed logins for one account (not per address, so a
 # whole office behind one NAT address is not locked out by one colleague).
-AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
-AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)  # hours
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", default=5, minimum=1)
+AXES_COOLOFF_TIME = env_float("AXES_COOLOFF_HOURS", default=0.25)  # hours
 AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
@@ -119,7 +230,7 @@ SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
-TIME_ZONE = env.str("TIME_ZONE", default="Asia/Shanghai")
+TIME_ZONE = env_time_zone("TIME_ZONE", default="Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True
 
@@ -127,11 +238,12 @@ STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
 MEDIA_URL = "media/"
-MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
+MEDIA_ROOT = Path(_raw("MEDIA_ROOT") or BASE_DIR / "media")
 
 # Redis is optional: without it the cache is local memory and Celery uses kombu's
-# filesystem transport under var/, so the demo runs with nothing else installed.
-REDIS_URL = env.str("REDIS_URL", default="")
+# filesystem transport (one file per message in a folder), so the demo runs with
+# nothing else installed. It suits one machine and a few jobs a minute, not production.
+REDIS_URL = env_redis_url("REDIS_URL")
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
     CELERY_BROKER_URL = REDIS_URL
@@ -139,30 +251,41 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CELERY_BROKER_URL = "filesystem://"
-    _queue_dir = VAR_DIR / "celery-queue"
-    _queue_dir.mkdir(exist_ok=True)
+    CELERY_QUEUE_DIR = Path(_raw("CELERY_QUEUE_DIR") or VAR_DIR / "celery-queue").resolve()
+    try:
+        (CELERY_QUEUE_DIR / "control").mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _bad("CELERY_QUEUE_DIR", str(CELERY_QUEUE_DIR), f"a folder this user can create ({exc})") from None
+    # Producers and the worker share one folder; the control folder holds the
+    # exchange bindings (kombu would otherwise create "control/" in the working directory).
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(_queue_dir),
-        "data_folder_out": str(_queue_dir),
-        "processed_folder": str(_queue_dir),
+        "data_folder_in": str(CELERY_QUEUE_DIR),
+        "data_folder_out": str(CELERY_QUEUE_DIR),
+        "control_folder": str(CELERY_QUEUE_DIR / "control"),
         "store_processed": False,
     }
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=600)
-CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=540)
-CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", default=600, minimum=1)
+CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", default=540, minimum=1)
+if CELERY_TASK_SOFT_TIME_LIMIT >= CELERY_TASK_TIME_LIMIT:
+    raise _bad(
+        "CELERY_TASK_SOFT_TIME_LIMIT",
+        str(CELERY_TASK_SOFT_TIME_LIMIT),
+        f"fewer seconds than CELERY_TASK_TIME_LIMIT ({CELERY_TASK_TIME_LIMIT}), so a job can clean up",
+    )
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
-EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
-EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
-EMAIL_PORT = env.int("EMAIL_PORT", default=25)
-EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
-EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
-EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
-DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="dingzhou@localhost")
+EMAIL_BACKEND = _raw("EMAIL_BACKEND") or "django.core.mail.backends.console.EmailBackend"
+EMAIL_HOST = _raw("EMAIL_HOST") or "localhost"
+EMAIL_PORT = env_int("EMAIL_PORT", default=25, minimum=1)
+EMAIL_HOST_USER = _raw("EMAIL_HOST_USER") or ""
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
+DEFAULT_FROM_EMAIL = _raw("DEFAULT_FROM_EMAIL") or "dingzhou@localhost"
 
 DJANGO_TABLES2_TEMPLATE = "django_tables2/table.html"
 
@@ -170,5 +293,8 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "root": {
+        "handlers": ["console"],
+        "level": env_choice("LOG_LEVEL", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]),
+    },
 }
