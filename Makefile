@@ -1,0 +1,51 @@
+# The two commands: `make run` (the demo site with its background jobs) and `make test`.
+# Both create .venv with $(PYTHON) (3.11 or newer) and install requirements only when
+# a requirements file changed (a stamp file in .venv remembers the last install).
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check --quiet
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help run test messages python-version
+
+help:
+	@echo "make run       create .venv, install, migrate, load the demo into an empty database,"
+	@echo "               then run the web server (HOST=127.0.0.1 PORT=8000), a Celery worker and beat"
+	@echo "make test      run the tests (SQLite; PostgreSQL when DATABASE_URL is set); PYTEST_ARGS=... passes options"
+	@echo "make messages  update and compile the Chinese translations (needs GNU gettext)"
+
+# Checks the Python that will build .venv, or the one inside an existing .venv.
+python-version:
+	@py="$(PYTHON)"; [ -x "$(PY)" ] && py="$(PY)"; \
+	if ! "$$py" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then \
+		echo "dingzhou needs Python 3.11 or newer, but '$$py' is $$("$$py" --version 2>&1 || echo 'not found')." >&2; \
+		echo "Install Python 3.11+ and run, for example: make $(MAKECMDGOALS) PYTHON=python3.11" >&2; \
+		[ "$$py" = "$(PY)" ] && echo "(delete $(VENV) first: it was made with that older Python)" >&2; \
+		exit 1; \
+	fi
+
+$(PY): | python-version
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.requirements: requirements.txt | $(PY)
+	$(PIP) install -r requirements.txt
+	touch $@
+
+# requirements-dev.txt includes requirements.txt, so this stamp covers both.
+$(VENV)/.requirements-dev: requirements-dev.txt requirements.txt | $(PY)
+	$(PIP) install -r requirements-dev.txt
+	touch $(VENV)/.requirements $@
+
+run: python-version $(VENV)/.requirements
+	PY=$(PY) bin/run
+
+test: python-version $(VENV)/.requirements-dev
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The .mo file is committed (as Django does), so a new machine needs no gettext tools.
+messages: python-version $(VENV)/.requirements
+	$(PY) manage.py makemessages -l zh_Hans --no-obsolete --ignore='.venv/*' --ignore='var/*' --ignore='tests/*' --ignore='bench/*'
+	$(PY) manage.py compilemessages -l zh_Hans --ignore='.venv/*'
