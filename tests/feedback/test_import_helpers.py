@@ -81,3 +81,9 @@ def org(db, departments):
 
 def recent(days_ago: int = 3) -> str:
     return (dt.date.today() - dt.timedelta(days=days_ago)).isoformat()
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    """The cast's nine users hash passwords with PBKDF2 (about a second each here); tests need no strength."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
