@@ -39,8 +39,9 @@ $(VENV)/.requirements-dev: requirements-dev.txt requirements.txt | $(PY)
 	$(PIP) install -r requirements-dev.txt
 	touch $(VENV)/.requirements $@
 
+# exec: a SIGTERM that make forwards must reach bin/run itself, not an intermediate shell.
 run: python-version $(VENV)/.requirements
-	PY=$(PY) bin/run
+	exec env PY=$(PY) bin/run
 
 test: python-version $(VENV)/.requirements-dev
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -250,7 +250,8 @@ if REDIS_URL:
     CELERY_BROKER_TRANSPORT_OPTIONS = {}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    CELERY_BROKER_URL = "filesystem://"
+    # A host is named only to spare a "No hostname was supplied" warning at every start.
+    CELERY_BROKER_URL = "filesystem://localhost/"
     CELERY_QUEUE_DIR = Path(_raw("CELERY_QUEUE_DIR") or VAR_DIR / "celery-queue").resolve()
     try:
         (CELERY_QUEUE_DIR / "control").mkdir(parents=True, exist_ok=True)

@@ -73,7 +73,7 @@ def test_with_nothing_set_the_embedded_demo_starts(tmp_path):
     assert config["DEBUG"] is True
     assert config["ENGINE"] == "django.db.backends.sqlite3"
     assert config["DB_NAME"] == str(settings.BASE_DIR / "var" / "dingzhou.sqlite3")
-    assert config["BROKER"] == "filesystem://"
+    assert config["BROKER"].startswith("filesystem://")
     assert config["CACHE"].endswith("LocMemCache")
     assert config["TIME_ZONE"] == "Asia/Shanghai"
     assert config["LANGUAGE_CODE"] == "zh-hans"
@@ -138,5 +138,5 @@ def test_an_empty_value_means_the_default(tmp_path):
     # docker compose passes `DATABASE_URL=${DATABASE_URL:-}` as an empty string.
     config = shown(start(tmp_path, DATABASE_URL="", REDIS_URL="", AXES_FAILURE_LIMIT=""))
     assert config["ENGINE"] == "django.db.backends.sqlite3"
-    assert config["BROKER"] == "filesystem://"
+    assert config["BROKER"].startswith("filesystem://")
     assert config["AXES_FAILURE_LIMIT"] == 5
