@@ -63,6 +63,9 @@ def write_xlsx(path, rows, headers=HEADERS, *, sheet="Sheet1", above=(), more_sh
     ws.append(headers)
     for row in rows:
         ws.append(row)
+        for cell in ws[ws.max_row]:
+            if isinstance(cell.value, str) and cell.value.startswith("="):
+                cell.data_type = "s"  # text that looks like a formula, as Excel keeps a typed '=...
     workbook.save(path)
     return path
 
