@@ -1,7 +1,14 @@
 from django.contrib import admin
+from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
+from django.views.i18n import set_language
 
 urlpatterns = [
+    path("", include("org.urls")),
+    path("tasks/", include("tasks.urls")),
+    path("feedback/", include("feedback.urls")),
     path("admin/", admin.site.urls),
-    path("i18n/", include("django.conf.urls.i18n")),
+    # The login page has the language switch, so it must work before logging in
+    # (also under django.contrib.auth's LoginRequiredMiddleware).
+    path("i18n/setlang/", login_not_required(set_language), name="set_language"),
 ]
