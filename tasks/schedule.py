@@ -1,5 +1,17 @@
 """The Celery beat schedule, in code (imported by dingzhou/celery.py; no model imports here)."""
 
-from celery.schedules import crontab  # noqa: F401
+from celery.schedules import crontab
 
-BEAT_SCHEDULE: dict = {}
+# Every day, not only Monday to Friday: adjusted working weekends (调休) are working days,
+# and weekday public holidays are not. The reminder run itself asks the working-day
+# calendar and sends nothing on a day off, so the schedule does not need to know it.
+# Levels are date-based, so the 08:00 run sends the day's reminders and the later runs
+# only pick up what changed (new deadlines, extensions, a run that failed).
+BEAT_SCHEDULE: dict = {
+    "send-due-reminders": {
+        "task": "tasks.jobs.send_due_reminders",
+        "schedule": crontab(minute="*/15", hour="8-18"),
+        # A message that waited longer than the interval is superseded by the next one.
+        "options": {"expires": 14 * 60},
+    },
+}

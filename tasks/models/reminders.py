@@ -1,3 +1,219 @@
-"""Reminder claims and in-app notifications."""
+"""Reminder policy, reminder claims, in-app notifications and e-mail digests.
 
-__all__: list[str] = []
+The rules (which tasks get which level when, who receives it) live in tasks.reminders;
+e-mail delivery in tasks.notifications. Here: fields, constraints and indexes only.
+"""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+__all__ = [
+    "Audience",
+    "ClaimStatus",
+    "Notification",
+    "ReminderClaim",
+    "ReminderDigest",
+    "ReminderLevel",
+    "ReminderRule",
+]
+
+
+class ReminderLevel(models.TextChoices):
+    """The four levels of DOMAIN.md, in the order a task reaches them."""
+
+    DUE_SOON = "due_soon", _("due soon")
+    DUE_TODAY = "due_today", _("due today")
+    OVERDUE = "overdue", _("overdue")
+    ESCALATED = "escalated", _("escalated")
+
+
+class Audience(models.TextChoices):
+    """Who a level goes to; handlers and heads are those of the task's lead department."""
+
+    HANDLERS = "handlers", _("handlers of the lead department")
+    HEAD = "head", _("head of the lead department")
+    SUPERVISORS = "supervisors", _("supervision office")
+    LEADERS = "leaders", _("leaders")
+
+
+class ReminderRule(models.Model):
+    """The admin's policy for one level; a level without a row uses DOMAIN.md's defaults.
+
+    A model rather than an environment variable because DOMAIN.md makes the reminder
+    policy an admin's job: it changes without a deployment, and the admin sees it.
+    """
+
+    level = models.CharField(_("level"), max_length=16, choices=ReminderLevel.choices, unique=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    # Only due_soon (days before the deadline) and escalated (days after it) use this;
+    # due_today is the deadline day and overdue the first working day after, by definition.
+    days = models.PositiveSmallIntegerField(
+        _("working days"),
+        default=0,
+        validators=[MaxValueValidator(30)],
+        help_text=_(
+            "Due soon: working days before the deadline (at least 1). "
+            "Escalated: working days after the deadline (at least 2). Ignored for the other levels."
+        ),
+    )
+    to_handlers = models.BooleanField(_("to the handlers"), default=False)
+    to_head = models.BooleanField(_("to the department head"), default=False)
+    to_supervisors = models.BooleanField(_("to the supervision office"), default=False)
+    to_leaders = models.BooleanField(_("to the leaders"), default=False)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("reminder rule")
+        verbose_name_plural = _("reminder policy")
+
+    def __str__(self):
+        return str(self.get_level_display())
+
+    @property
+    def audiences(self) -> frozenset:
+        flags = {
+            Audience.HANDLERS: self.to_handlers,
+            Audience.HEAD: self.to_head,
+            Audience.SUPERVISORS: self.to_supervisors,
+            Audience.LEADERS: self.to_leaders,
+        }
+        return frozenset(audience for audience, on in flags.items() if on)
+
+    def clean(self):
+        if self.level == ReminderLevel.DUE_SOON and self.days < 1:
+            raise ValidationError({"days": _("A due-soon reminder needs at least 1 working day before the deadline.")})
+        if self.level == ReminderLevel.ESCALATED and self.days < 2:
+            # With 1 the overdue level (first working day after the deadline) would never be sent.
+            raise ValidationError({"days": _("Escalation needs at least 2 working days after the deadline.")})
+        if self.is_active and not self.audiences:
+            raise ValidationError(_("An active reminder level needs at least one kind of recipient."))
+
+
+class ClaimStatus(models.TextChoices):
+    CLAIMED = "claimed", _("claimed")
+    DELIVERED = "delivered", _("delivered")
+    # The task left the handling states or got a new deadline before delivery.
+    CANCELLED = "cancelled", _("cancelled")
+    # Taken over too many times (a delivery that keeps crashing): given up, and logged.
+    FAILED = "failed", _("failed")
+
+
+class ReminderClaim(models.Model):
+    """The right to send one level for one task and one deadline: whoever inserts the row sends.
+
+    The unique constraint is the exactly-once guarantee; `token` names the run that owns
+    an undelivered claim, so a run killed mid-way can be taken over by exactly one other.
+    """
+
+    # No index of its own: the unique constraint below starts with the task.
+    task = models.ForeignKey(
+        "tasks.Task", models.CASCADE, related_name="reminder_claims", db_index=False, verbose_name=_("task")
+    )
+    level = models.CharField(_("level"), max_length=16, choices=ReminderLevel.choices)
+    # The handling deadline the level was computed for: an extension gives a new key.
+    deadline = models.DateTimeField(_("deadline"))
+    status = models.CharField(_("status"), max_length=16, choices=ClaimStatus.choices, default=ClaimStatus.CLAIMED)
+    token = models.CharField(_("run"), max_length=32)
+    claimed_at = models.DateTimeField(_("claimed at"), default=timezone.now)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=1)
+
+    class Meta:
+        verbose_name = _("reminder claim")
+        verbose_name_plural = _("reminder claims")
+        constraints = [
+            models.UniqueConstraint(fields=["task", "level", "deadline"], name="reminder_claim_once"),
+        ]
+        indexes = [
+            # Each run's search for claims whose run died before delivering them.
+            models.Index(
+                fields=["claimed_at"], condition=Q(status="claimed"), name="reminder_claim_pending_idx"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.task_id} {self.level} {self.deadline:%Y-%m-%d}"
+
+
+class ReminderDigest(models.Model):
+    """One e-mail to one recipient for one reminder run, listing all their new notifications."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.CASCADE, related_name="reminder_digests", verbose_name=_("recipient")
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    # Set by the sender that holds it; a sender that died leaves it, and it goes stale.
+    sending_since = models.DateTimeField(_("sending since"), null=True, blank=True)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), default=timezone.now)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    given_up = models.BooleanField(_("given up"), default=False)
+    last_error = models.CharField(_("last error"), max_length=500, blank=True, default="")
+
+    class Meta:
+        verbose_name = _("reminder e-mail")
+        verbose_name_plural = _("reminder e-mails")
+        indexes = [
+            # Each run's retry of e-mails that are due again after a failure.
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(sent_at__isnull=True, given_up=False),
+                name="reminder_digest_unsent_idx",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.recipient_id} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class Notification(models.Model):
+    """An in-app reminder: one recipient, one task, one level, for one deadline."""
+
+    # No index of its own: the unique constraint below starts with the recipient.
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.CASCADE,
+        related_name="notifications",
+        db_index=False,
+        verbose_name=_("recipient"),
+    )
+    task = models.ForeignKey("tasks.Task", models.CASCADE, related_name="notifications", verbose_name=_("task"))
+    level = models.CharField(_("level"), max_length=16, choices=ReminderLevel.choices)
+    deadline = models.DateTimeField(_("deadline"))
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    digest = models.ForeignKey(
+        ReminderDigest,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="notifications",
+        verbose_name=_("e-mail"),
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        constraints = [
+            # A second delivery of the same claim cannot show the reminder twice.
+            models.UniqueConstraint(fields=["recipient", "task", "level", "deadline"], name="notification_once"),
+        ]
+        indexes = [
+            # "My unread notifications", newest first, and their count in the header.
+            models.Index(
+                fields=["recipient", "-created_at"], condition=Q(read_at__isnull=True), name="notification_unread_idx"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.recipient_id} {self.task_id} {self.level}"
+
+    @property
+    def is_read(self) -> bool:
+        return self.read_at is not None

@@ -1,0 +1,40 @@
+"""Celery jobs of the tasks app: thin wrappers over the domain functions (STYLE.md)."""
+
+from celery import shared_task
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from . import notifications, reminders
+from .errors import DomainError
+
+
+@shared_task(name="tasks.jobs.send_due_reminders", acks_late=True, time_limit=600, soft_time_limit=540)
+def send_due_reminders(now: str | None = None, limit: int | None = None) -> dict:
+    """The beat job: one reminder run; mail that failed is handed to send_reminder_digest."""
+    at = parse_datetime(now) if now else timezone.now()
+    if at is None:
+        raise DomainError(f"Not an ISO date-time: {now!r}")
+    summary = reminders.reminders_send_due(now=at, limit=limit or reminders.DEFAULT_LIMIT)
+    for digest_id in summary.failed_digest_ids:
+        send_reminder_digest.apply_async((digest_id,), countdown=60)
+    return summary.as_dict()
+
+
+@shared_task(
+    name="tasks.jobs.send_reminder_digest",
+    bind=True,
+    acks_late=True,
+    time_limit=120,
+    soft_time_limit=100,
+    # Only what a mail server or network does (SMTPException, refused connection, timeout:
+    # all OSError); a DomainError (no such digest) or a bug is not retried.
+    autoretry_for=(OSError,),
+    dont_autoretry_for=(DomainError,),
+    retry_backoff=60,
+    retry_backoff_max=3600,
+    retry_jitter=True,
+    max_retries=notifications.MAX_EMAIL_ATTEMPTS,
+)
+def send_reminder_digest(self, digest_id: int) -> bool:
+    """Send one reminder e-mail digest, retried with backoff while the mail server fails."""
+    return notifications.reminder_digest_send(digest_id=digest_id, now=timezone.now())
