@@ -18,6 +18,24 @@ from . import factories
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """MD5 in tests only: the default PBKDF2 makes the cast fixture take seconds."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_calendar_cache():
+    """A rolled-back CalendarDay or DeadlineRule of one test must not linger in the next one's cache."""
+    from tasks import calendar, deadlines
+
+    calendar.invalidate_cache(everywhere=False)
+    deadlines.invalidate_rule_cache(everywhere=False)
+    yield
+    calendar.invalidate_cache(everywhere=False)
+    deadlines.invalidate_rule_cache(everywhere=False)
+
+
 def _missing(reason: str):
     if REQUIRE_SERVICES:
         pytest.fail(f"REQUIRE_SERVICES=1 but {reason}", pytrace=False)
