@@ -65,8 +65,8 @@ def clean_text(value, *, missing: str | None = None) -> str:
 
 
 def iso(value) -> str | None:
-    """A datetime for the timeline's JSON details."""
-    return value.isoformat() if value is not None else None
+    """A datetime for the timeline's JSON details, in local time as people read it."""
+    return timezone.localtime(value).isoformat() if value is not None else None
 
 
 def as_deadline(value, *, now) -> dt.datetime:

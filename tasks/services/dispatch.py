@@ -13,7 +13,7 @@ from tasks import deadlines
 from tasks.errors import DomainError
 from tasks.models import Action, State, SupervisionLevel, Task, TaskAssist
 
-from ._base import as_deadline, assist_deadline_for, clean_text, copy_back, iso, lock, lock_and_authorize, record
+from ._base import as_deadline, assist_deadline_for, clean_text, copy_back, iso, lock_and_authorize, record
 from .rules import RULES, authorize, check_role
 
 MAX_DEADLINE_DAYS = 250
@@ -84,9 +84,8 @@ def task_assign(
     assisting = _assisting(lead, assisting_departments)
     if deadline is not None and deadline_days is not None:
         raise DomainError(_("Give either a deadline date or a number of working days, not both."))
-    if deadline_days is not None and not (
-        isinstance(deadline_days, int) and 1 <= deadline_days <= MAX_DEADLINE_DAYS
-    ):
+    whole = isinstance(deadline_days, int) and not isinstance(deadline_days, bool)
+    if deadline_days is not None and not (whole and 1 <= deadline_days <= MAX_DEADLINE_DAYS):
         raise DomainError(
             _("The number of working days must be a whole number from 1 to %(max)d.") % {"max": MAX_DEADLINE_DAYS}
         )

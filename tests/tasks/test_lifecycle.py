@@ -5,15 +5,19 @@ services' rule table: a wrong entry in the table makes these tests fail.
 """
 
 import datetime as dt
+import types
 
 import pytest
+from django.test import override_settings
 from django.utils import timezone, translation
 
 from feedback.models import Callback, CallbackResult, Suggestion
 from tasks import services
 from tasks.errors import DomainError
+from org.models import User
 from tasks.models import Outcome, State, Task, TaskAssist, TaskEvent, TaskRequest
 
+from .. import factories
 from ..factories import TaskFactory
 
 S = State
@@ -99,12 +103,56 @@ USERS = [
     "head_zhujian", "handler_zhujian", "head_chengguan", "handler_chengguan",
 ]
 ACTIONS = sorted(EXPECTED_FROM)
+FAST_HASHER = "django.contrib.auth.hashers.MD5PasswordHasher"
+
+
+@pytest.fixture(scope="module")
+def _module_cast(django_db_setup, django_db_blocker):
+    """The conftest cast, built once for this module's ~400 cases instead of once per case.
+
+    Each case still runs in its own rolled-back transaction; only these rows outlive it,
+    and they are deleted when the module is done.
+    """
+    R = User.Role
+    make = factories.UserFactory
+    with django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=[FAST_HASHER]):
+        departments = types.SimpleNamespace(
+            zhujian=factories.DepartmentFactory(name="住建局", code="zhujian"),
+            chengguan=factories.DepartmentFactory(name="城管局", code="chengguan"),
+            supervision=factories.DepartmentFactory(
+                name="问政办", code="supervision", kind=factories.Department.Kind.SUPERVISION
+            ),
+        )
+        cast = types.SimpleNamespace(
+            leader=make(username="leader", role=R.LEADER),
+            supervisor=make(username="supervisor", role=R.SUPERVISOR, department=departments.supervision),
+            registrar=make(username="registrar", role=R.REGISTRAR),
+            admin=make(username="admin", role=R.ADMIN, is_staff=True, is_superuser=True),
+            head_zhujian=make(username="head-zhujian", role=R.HEAD, department=departments.zhujian),
+            handler_zhujian=make(username="handler-zhujian", role=R.HANDLER, department=departments.zhujian),
+            head_chengguan=make(username="head-chengguan", role=R.HEAD, department=departments.chengguan),
+            handler_chengguan=make(username="handler-chengguan", role=R.HANDLER, department=departments.chengguan),
+        )
+    yield departments, cast
+    with django_db_blocker.unblock():
+        User.objects.filter(pk__in=[user.pk for user in vars(cast).values()]).delete()
+        factories.Department.objects.filter(pk__in=[d.pk for d in vars(departments).values()]).delete()
+
+
+@pytest.fixture
+def departments(db, _module_cast):
+    return _module_cast[0]
+
+
+@pytest.fixture
+def cast(db, _module_cast):
+    return _module_cast[1]
 
 
 @pytest.fixture(autouse=True)
 def fast_passwords(settings):
     # The cast's password hashing would dominate the run time of several hundred tests.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.PASSWORD_HASHERS = [FAST_HASHER]
 
 
 @pytest.fixture(autouse=True)
