@@ -9,13 +9,14 @@ PIP := $(PY) -m pip --disable-pip-version-check --quiet
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help run test messages python-version
+.PHONY: help run test messages bench python-version
 
 help:
 	@echo "make run       create .venv, install, migrate, load the demo into an empty database,"
 	@echo "               then run the web server (HOST=127.0.0.1 PORT=8000), a Celery worker and beat"
 	@echo "make test      run the tests (SQLite; PostgreSQL when DATABASE_URL is set); PYTEST_ARGS=... passes options"
 	@echo "make messages  update and compile the Chinese translations (needs GNU gettext)"
+	@echo "make bench     run every bench/*.py with its defaults on DATABASE_URL (use a scratch database)"
 
 # Checks the Python that will build .venv, or the one inside an existing .venv.
 python-version:
@@ -50,3 +51,8 @@ test: python-version $(VENV)/.requirements-dev
 messages: python-version $(VENV)/.requirements
 	$(PY) manage.py makemessages -l zh_Hans --no-obsolete --ignore='.venv/*' --ignore='var/*' --ignore='tests/*' --ignore='bench/*'
 	$(PY) manage.py compilemessages -l zh_Hans --ignore='.venv/*'
+
+# Each script documents its options; they create and delete their own rows, so point
+# DATABASE_URL at a scratch database rather than the demo.
+bench: python-version $(VENV)/.requirements
+	@set -e; for script in bench/*.py; do echo "== $$script"; $(PY) $$script; done
