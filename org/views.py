@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.formats import number_format
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from tasks import selectors
@@ -134,14 +135,18 @@ _HOME_BY_ROLE = {
 def campaign_headline(*, received: int, solved: int) -> str:
     """The campaign in the article's words: 征求意见建议6.1万条，解决各类问题5.7万余件."""
     if received < 10_000 or solved < 10_000:
-        return _("Suggestions collected: %(received)s; problems of all kinds solved: %(solved)s") % {
-            "received": number_format(received, force_grouping=True),
-            "solved": number_format(solved, force_grouping=True),
+        received_text = number_format(received, force_grouping=True)
+        solved_text = number_format(solved, force_grouping=True)
+    elif get_language().startswith("zh"):
+        # Chinese rounds big counts to 万 (ten thousand); the solved count is floored, hence 余 ("more than").
+        received_text = _("%(number)s ten thousand") % {"number": f"{round(received / 10_000, 1):g}"}
+        solved_text = _("more than %(number)s ten thousand") % {"number": f"{math.floor(solved / 1000) / 10:g}"}
+    else:
+        received_text = _("about %(number)s") % {"number": number_format(round(received, -3), force_grouping=True)}
+        solved_text = _("more than %(number)s") % {
+            "number": number_format(math.floor(solved / 1000) * 1000, force_grouping=True)
         }
-    # Received is rounded to the nearest 0.1万 (thousand); solved is floored, hence "more than" (余).
-    return _("Suggestions collected: about %(received_k)s; problems of all kinds solved: more than %(solved_k)s") % {
-        "received_k": number_format(round(received, -3), force_grouping=True),
-        "solved_k": number_format(math.floor(solved / 1000) * 1000, force_grouping=True),
-        "received_wan": f"{round(received / 10_000, 1):g}",
-        "solved_wan": f"{math.floor(solved / 1000) / 10:g}",
+    return _("Suggestions collected: %(received)s; problems of all kinds solved: %(solved)s") % {
+        "received": received_text,
+        "solved": solved_text,
     }

@@ -8,12 +8,16 @@ import django_tables2 as tables
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.text import Truncator
+from django.utils.text import Truncator, capfirst
 from django.utils.translation import gettext_lazy as _
 
 from feedback.models import Suggestion
 
 from .models import HANDLING_STATES, Task, TaskRequest
+
+
+# Dates, names and short labels read badly when wrapped in a narrow column.
+NOWRAP = {"td": {"class": "nowrap"}}
 
 
 def url_if_exists(viewname: str, *args) -> str | None:
@@ -28,6 +32,19 @@ def task_detail_url(record) -> str | None:
     """A task's detail page (tasks:detail), once it exists."""
     task = record if isinstance(record, Task) else record.task
     return url_if_exists("tasks:detail", task.pk)
+
+
+def label(model, field_name: str):
+    """A column heading from the model field's (translated) verbose name.
+
+    Tables here are fed lists, which carry no model, so django-tables2 cannot find it alone.
+    """
+    return capfirst(model._meta.get_field(field_name).verbose_name)
+
+
+def _when(model, field_name: str) -> tables.DateTimeColumn:
+    """A date-time column in local time, minutes shown, never wrapped."""
+    return tables.DateTimeColumn(verbose_name=label(model, field_name), format="Y-m-d H:i", attrs=NOWRAP)
 
 
 def state_badge(state: str, label) -> str:
@@ -45,14 +62,16 @@ class _Base(tables.Table):
 class TaskTable(_Base):
     """Tasks with their state, place, department and deadline; overdue days from `now`."""
 
-    state = tables.Column()
-    title = tables.Column(linkify=task_detail_url)
-    township = tables.Column()
-    lead_department = tables.Column(verbose_name=_("department"), empty_values=())
-    reported_at = tables.DateTimeColumn(format="Y-m-d H:i")
-    replied_at = tables.DateTimeColumn(format="Y-m-d H:i")
-    deadline = tables.DateTimeColumn(format="Y-m-d H:i")
-    days_overdue = tables.Column(verbose_name=_("days overdue"), empty_values=(), attrs={"td": {"class": "num"}})
+    state = tables.Column(verbose_name=label(Task, "state"))
+    title = tables.Column(verbose_name=label(Task, "title"), linkify=task_detail_url)
+    township = tables.Column(verbose_name=label(Task, "township"), attrs=NOWRAP)
+    lead_department = tables.Column(verbose_name=_("Department"), empty_values=())
+    reported_at = _when(Task, "reported_at")
+    replied_at = _when(Task, "replied_at")
+    deadline = _when(Task, "deadline")
+    days_overdue = tables.Column(
+        verbose_name=_("Days overdue"), empty_values=(), attrs={"td": {"class": "num"}, "th": {"class": "num"}}
+    )
 
     class Meta(_Base.Meta):
         model = Task
@@ -86,12 +105,15 @@ class TaskTable(_Base):
 class SuggestionTable(_Base):
     """A registrar's suggestions: number, channel, place, content and where its task stands."""
 
-    tracking_number = tables.Column(linkify=lambda record: url_if_exists("feedback:detail", record.pk))
-    received_at = tables.DateTimeColumn(format="Y-m-d H:i")
-    channel = tables.Column()
-    township = tables.Column()
-    content = tables.Column()
-    task_state = tables.Column(verbose_name=_("state"), accessor="task__state")
+    tracking_number = tables.Column(
+        verbose_name=label(Suggestion, "tracking_number"),
+        linkify=lambda record: url_if_exists("feedback:detail", record.pk),
+    )
+    received_at = _when(Suggestion, "received_at")
+    channel = tables.Column(verbose_name=label(Suggestion, "channel"), attrs=NOWRAP)
+    township = tables.Column(verbose_name=label(Suggestion, "township"), attrs=NOWRAP)
+    content = tables.Column(verbose_name=label(Suggestion, "content"))
+    task_state = tables.Column(verbose_name=_("Task state"), accessor="task__state")
 
     class Meta(_Base.Meta):
         model = Suggestion
@@ -108,13 +130,13 @@ class SuggestionTable(_Base):
 class TaskRequestTable(_Base):
     """Pending extension and return requests with the task and the department asking."""
 
-    kind = tables.Column()
-    task = tables.Column(verbose_name=_("task"), linkify=task_detail_url, accessor="task__title")
-    department = tables.Column()
-    requested_by = tables.Column()
-    requested_at = tables.DateTimeColumn(format="Y-m-d H:i")
-    requested_deadline = tables.DateTimeColumn(format="Y-m-d H:i")
-    reason = tables.Column()
+    kind = tables.Column(verbose_name=label(TaskRequest, "kind"))
+    task = tables.Column(verbose_name=_("Task"), linkify=task_detail_url, accessor="task__title")
+    department = tables.Column(verbose_name=label(TaskRequest, "department"), attrs=NOWRAP)
+    requested_by = tables.Column(verbose_name=label(TaskRequest, "requested_by"), attrs=NOWRAP)
+    requested_at = _when(TaskRequest, "requested_at")
+    requested_deadline = _when(TaskRequest, "requested_deadline")
+    reason = tables.Column(verbose_name=label(TaskRequest, "reason"))
 
     class Meta(_Base.Meta):
         model = TaskRequest

@@ -200,6 +200,10 @@ def test_campaign_headline_in_the_articles_words():
         assert campaign_headline(received=812, solved=640) == (
             "Suggestions collected: 812; problems of all kinds solved: 640"
         )
+    with translation.override("zh-hans"):
+        # The words come from the catalogue (万, 余 once merged); the numbers are counted in 万.
+        headline = campaign_headline(received=61_234, solved=57_345)
+        assert "6.1" in headline and "5.7" in headline and "61" not in headline.replace("6.1", "")
 
 
 # --- Registrar and admin ------------------------------------------------------------------
