@@ -5,7 +5,7 @@ import datetime as dt
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from tasks import calendar, deadlines
+from tasks import deadlines
 from tasks.errors import DomainError
 from tasks.models import Task, TaskEvent, TaskRequest
 
@@ -74,7 +74,7 @@ def as_deadline(value, *, now) -> dt.datetime:
     if isinstance(value, dt.datetime):
         when = value if timezone.is_aware(value) else timezone.make_aware(value)
     elif isinstance(value, dt.date):
-        when = calendar.end_of_day(value)
+        when = deadlines.deadline_from_date(value)
     else:
         raise DomainError(_("The deadline must be a date."))
     if when <= now:
@@ -92,7 +92,7 @@ def fresh_handling_deadline(task: Task, *, now) -> dt.datetime:
 
 def assist_deadline_for(lead_deadline: dt.datetime, *, now) -> dt.datetime:
     """An assisting department's sub-deadline; the lead's own when the default one would already be past."""
-    sub = deadlines.assist_deadline(lead_deadline=lead_deadline)
+    sub = deadlines.assist_deadline(lead_deadline=lead_deadline, start=now)
     return sub if sub > now else lead_deadline
 
 

@@ -20,11 +20,6 @@ NOW = timezone.make_aware(dt.datetime(2021, 10, 25, 10, 0))
 
 
 @pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
 def english():
     with translation.override("en"):
         yield

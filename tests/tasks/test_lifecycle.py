@@ -150,12 +150,6 @@ def cast(db, _module_cast):
 
 
 @pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    # The cast's password hashing would dominate the run time of several hundred tests.
-    settings.PASSWORD_HASHERS = [FAST_HASHER]
-
-
-@pytest.fixture(autouse=True)
 def english():
     with translation.override("en"):
         yield

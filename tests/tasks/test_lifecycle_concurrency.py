@@ -10,7 +10,7 @@ from tasks import services
 from tasks.errors import DomainError
 from tasks.models import Action, State, Task, TaskEvent
 
-from .test_lifecycle import NOW, english, fast_passwords, place  # noqa: F401  (autouse fixtures)
+from .test_lifecycle import NOW, english, place  # noqa: F401  (english: an autouse fixture)
 
 pytestmark = pytest.mark.services
 

@@ -12,7 +12,7 @@ from tasks.errors import DomainError
 from tasks.models import Action, Outcome, State, SupervisionLevel, Task, TaskAssist, TaskEvent, TaskRequest
 
 from ..factories import DepartmentFactory, SuggestionFactory
-from .test_lifecycle import NOW, english, fast_passwords, place, snapshot  # noqa: F401  (autouse fixtures)
+from .test_lifecycle import NOW, english, place, snapshot  # noqa: F401  (english: an autouse fixture)
 
 S = State
 HOUR = dt.timedelta(hours=1)
@@ -203,7 +203,7 @@ def test_assignment_takes_its_deadlines_from_the_rule_table(cast, departments):
     assert (task.deadline, task.accept_deadline, task.deadline_rule) == (stages.handle, stages.accept, stages.rule)
     assist = task.assists.get()
     assert assist.department == departments.chengguan
-    assert assist.deadline == deadlines.assist_deadline(lead_deadline=stages.handle)
+    assert assist.deadline == deadlines.assist_deadline(lead_deadline=stages.handle, start=NOW)
     assert task.events.latest("id").data["assisting_departments"] == [departments.chengguan.pk]
 
 
@@ -268,7 +268,7 @@ def test_an_approved_extension_moves_the_deadline(cast, departments):
     assert task.extension_count == 1
     assert (request.status, request.decided_by, request.granted_deadline) == (
         TaskRequest.Status.APPROVED, cast.supervisor, task.deadline)
-    assert task.assists.get().deadline == deadlines.assist_deadline(lead_deadline=task.deadline)
+    assert task.assists.get().deadline == deadlines.assist_deadline(lead_deadline=task.deadline, start=NOW + HOUR)
     event = task.events.latest("id")
     assert event.action == Action.APPROVE_EXTENSION and event.data["previous_deadline"] == "2021-11-11T09:30:00+08:00"
 
