@@ -1,5 +1,7 @@
-from django.urls import path  # noqa: F401
+"""The workspace's task pages; each view module owns its own routes."""
+
+from .views import detail, dispatch, lists, notifications
 
 app_name = "tasks"
 
-urlpatterns: list = []
+urlpatterns = lists.urlpatterns + detail.urlpatterns + dispatch.urlpatterns + notifications.urlpatterns

@@ -1,0 +1,3 @@
+"""detail pages of the officials' workspace."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""dispatch pages of the officials' workspace."""
+
+urlpatterns: list = []

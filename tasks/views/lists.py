@@ -1,0 +1,3 @@
+"""lists pages of the officials' workspace."""
+
+urlpatterns: list = []

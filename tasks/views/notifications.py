@@ -1,0 +1,3 @@
+"""notifications pages of the officials' workspace."""
+
+urlpatterns: list = []
