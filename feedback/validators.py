@@ -41,7 +41,10 @@ def normalize_phone(value: str) -> str:
         if 7 <= len(local) <= 8:
             return f"{area}-{local}"
     raise DomainError(
-        _("%(value)s is not a Chinese mobile number (11 digits, 13812345678) or landline with area code (0312-1234567).")
+        _(
+            "%(value)s is not a Chinese mobile number (11 digits, 13812345678) "
+            "or landline with area code (0312-1234567)."
+        )
         % {"value": raw},
         field="phone",
     )

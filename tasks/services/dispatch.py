@@ -144,7 +144,8 @@ def task_supervise(
     note = clean_text(note)
     if level not in SupervisionLevel.values:
         raise DomainError(
-            _("The supervision level must be one of %(levels)s.") % {"levels": ", ".join(map(str, SupervisionLevel.values))}
+            _("The supervision level must be one of %(levels)s.")
+            % {"levels": ", ".join(map(str, SupervisionLevel.values))}
         )
     with transaction.atomic():
         locked = lock_and_authorize("supervise", task, actor)
@@ -172,7 +173,8 @@ def task_merge(
         raise DomainError(_("Task #%(id)s cannot be merged into itself.") % {"id": target.pk})
     with transaction.atomic():
         # Lock every row in id order, so two overlapping merges cannot deadlock.
-        locked = {t.pk: t for t in Task.objects.select_for_update().filter(pk__in=[target.pk, *source_ids]).order_by("pk")}
+        rows = Task.objects.select_for_update().filter(pk__in=[target.pk, *source_ids]).order_by("pk")
+        locked = {row.pk: row for row in rows}
         missing = [pk for pk in source_ids if pk not in locked]
         if missing:
             raise DomainError(_("Task #%(id)s no longer exists.") % {"id": missing[0]})

@@ -129,7 +129,9 @@ def test_a_handler_cannot_approve_replies(cast, departments):
 )
 def test_a_reply_needs_an_outcome_and_a_text(cast, departments, outcome, reply, message):
     task = place(S.IN_PROGRESS, cast, departments)
-    refused(lambda: services.task_reply(actor=cast.head_zhujian, task=task, outcome=outcome, reply=reply, now=NOW), message)
+    refused(
+        lambda: services.task_reply(actor=cast.head_zhujian, task=task, outcome=outcome, reply=reply, now=NOW), message
+    )
 
 
 def test_unresolvable_with_its_reason_is_a_valid_reply(cast, departments):
