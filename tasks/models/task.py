@@ -179,6 +179,7 @@ class Action(models.TextChoices):
     REPLY = "reply", _("replied")
     APPROVE_REPLY = "approve_reply", _("reply approved")
     REJECT_REPLY = "reject_reply", _("reply sent back")
+    ASSIST_REPLY = "assist_reply", _("assisting department replied")
     CALLBACK = "callback", _("callback recorded")
     REDO = "redo", _("reopened for redo")
     CLOSE = "close", _("closed")

@@ -117,8 +117,8 @@ def task_assist_reply(*, actor: User, task: Task, reply: str, now: dt.datetime |
         assist.save(update_fields=["reply", "replied_at"])
         # The timeline has no action of its own for this: it is the assisting department's progress.
         record(
-            locked, action=Action.PROGRESS, actor=actor, at=now, from_state=locked.state, note=reply,
-            data={"assist_reply": True, "department": actor.department_id},
+            locked, action=Action.ASSIST_REPLY, actor=actor, at=now, from_state=locked.state, note=reply,
+            data={"department": actor.department_id},
         )
     copy_back(locked, task)
     return assist
