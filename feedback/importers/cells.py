@@ -22,7 +22,6 @@ EARLIEST_YEAR = 2000
 _EXCEL_EPOCH = dt.datetime(1899, 12, 30)
 _MAX_SERIAL = 2958465  # 9999-12-31
 
-_SPACES = re.compile(r"\s+")
 _SERIAL = re.compile(r"\d{1,7}(?:\.\d+)?")
 _COMPACT = re.compile(r"(\d{4})(\d{2})(\d{2})")
 _DATE = re.compile(
@@ -45,17 +44,20 @@ def shown(value) -> str:
 
 def as_text(value) -> str:
     """The cell as a string, the way the user sees it: 13812345678.0 from Excel reads 13812345678."""
-    if value is None:
+    if type(value) is str:
+        text = value
+    elif value is None:
         return ""
-    if isinstance(value, bool):
+    elif isinstance(value, bool):
         return "TRUE" if value else "FALSE"
-    if isinstance(value, float):
+    elif isinstance(value, float):
         return str(int(value)) if value.is_integer() else repr(value)
-    if isinstance(value, dt.datetime):
+    elif isinstance(value, dt.datetime):
         return value.strftime("%Y-%m-%d %H:%M:%S") if value.time() != dt.time() else value.strftime("%Y-%m-%d")
-    if isinstance(value, dt.date):
+    elif isinstance(value, dt.date):
         return value.strftime("%Y-%m-%d")
-    text = str(value)
+    else:
+        text = str(value)
     # Our error report writes '=... so that Excel shows a formula-like cell as text; the
     # apostrophe is ours, not the citizen's, so it goes again on re-import.
     if text[:1] == "'" and text[1:2] in ("=", "+", "-", "@", "\t", "\r"):
@@ -65,7 +67,10 @@ def as_text(value) -> str:
 
 def folded(value) -> str:
     """NFKC-folded, trimmed, inner runs of white space made one space: for codes and names."""
-    return _SPACES.sub(" ", unicodedata.normalize("NFKC", as_text(value))).strip()
+    text = as_text(value)
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
+    return " ".join(text.split())
 
 
 def _number(value) -> float | None:
@@ -91,6 +96,16 @@ def parse_when(value) -> dt.datetime | dt.date:
     if number is not None:
         return _from_serial(number, value)
     text = folded(value)
+    if len(text) >= 10 and text[4] == "-":
+        try:
+            # The common ISO forms at C speed; the regular expression below takes the rest.
+            when = dt.datetime.fromisoformat(text)
+        except ValueError:
+            pass
+        else:
+            if when.tzinfo is not None:
+                when = timezone.localtime(when, timezone.get_default_timezone()).replace(tzinfo=None)
+            return when.date() if len(text) == 10 else when
     try:
         if match := _COMPACT.fullmatch(text):
             return dt.date(*map(int, match.groups()))
@@ -110,7 +125,7 @@ def parse_when(value) -> dt.datetime | dt.date:
 
 
 def parse_received_at(value, *, now: dt.datetime) -> dt.datetime:
-    """The received time as an aware datetime in the local time zone; not in the future."""
+    """The received time as an aware datetime in the city's time zone (settings.TIME_ZONE); not in the future."""
     if as_text(value).strip() == "":
         raise CellError(_("This column is required."))
     when = parse_when(value)
@@ -118,13 +133,14 @@ def parse_received_at(value, *, now: dt.datetime) -> dt.datetime:
         when = dt.datetime.combine(when, dt.time())
     if when.year < EARLIEST_YEAR:
         raise CellError(_("%(value)s is before %(year)d; check the year.") % {"value": shown(value), "year": EARLIEST_YEAR})
-    aware = timezone.make_aware(when)
+    # The city's zone, not the request's: the spreadsheet's times are local times of the city.
+    aware = when.replace(tzinfo=timezone.get_default_timezone())
     if aware > now:
         raise CellError(_("%(value)s is in the future.") % {"value": shown(value)})
     return aware
 
 
-def parse_deadline(value, *, today: dt.date) -> tuple[str, object] | None:
+def parse_deadline(value, today: dt.date) -> tuple[str, object] | None:
     """("days", n) for a number of working days, ("date", date) for a date; None when blank."""
     if as_text(value).strip() == "":
         return None

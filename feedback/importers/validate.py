@@ -34,6 +34,23 @@ class Reference:
     villages: dict[tuple[int, str], int]  # (township id, folded name) -> id
     village_townships: dict[str, list[int]]  # folded name -> the townships that have one
     departments: dict[str, Dept]  # folded name or lower-case code -> department
+    # Results of looking up a cell value: a file says 留早镇 or 12345热线 thousands of times.
+    _memo: dict = dataclasses.field(default_factory=dict, repr=False)
+
+    def cached(self, key: tuple, lookup, *args):
+        """lookup(*args), remembered under key, failures (CellError) included."""
+        try:
+            ok, outcome = self._memo[key]
+        except KeyError:
+            try:
+                ok, outcome = True, lookup(*args)
+            except c.CellError as exc:
+                ok, outcome = False, str(exc)
+            if len(self._memo) < 50_000:
+                self._memo[key] = (ok, outcome)
+        if ok:
+            return outcome
+        raise c.CellError(outcome)
 
     @classmethod
     def load(cls) -> "Reference":
@@ -95,7 +112,7 @@ def _choice_keys(choices, words_items) -> dict[str, str]:
     return keys
 
 
-def _choice(choices, words: dict, value, *, default=None) -> str:
+def _choice(value, choices, words: dict, default) -> str:
     text = c.folded(value)
     if not text:
         if default is None:
@@ -129,10 +146,10 @@ class Row:
 
     def duplicate_key(self) -> tuple:
         """The import's duplicate rule: channel + number when there is a number, else
-        content fingerprint + township + local received date."""
+        content fingerprint + township + received date (received_at is in the city's zone)."""
         if self.external_id:
             return ("number", self.channel, self.external_id)
-        return ("content", self.fingerprint, self.township_id, timezone.localdate(self.received_at))
+        return ("content", self.fingerprint, self.township_id, self.received_at.date())
 
 
 _FIELD_LIMITS = {
@@ -167,19 +184,21 @@ def validate_row(number: int, cells: list, header: HeaderMap, ref: Reference, *,
                               % {"length": len(text), "max": _FIELD_LIMITS["external_id"]})
         return text
 
+    today = timezone.localdate(now, timezone.get_default_timezone())
     check("external_id", external_id)
-    check("channel", lambda v: _choice(Channel, _CHANNEL_WORDS, v))
+    check("channel", lambda v: ref.cached(("channel", v), _choice, v, Channel, _CHANNEL_WORDS, None))
     check("received_at", lambda v: c.parse_received_at(v, now=now))
     check("citizen_name", lambda v: c.parse_text(v, max_length=_FIELD_LIMITS["citizen_name"]))
     check("phone", c.parse_phone)
-    check("township", lambda v: _township(v, ref))
-    if values.get("township"):
-        check("village", lambda v: _village(v, values["township"], ref))
+    check("township", lambda v: ref.cached(("township", v), _township, v, ref))
+    if township_id := values.get("township"):
+        check("village", lambda v: ref.cached(("village", township_id, v), _village, v, township_id, ref))
     check("content", lambda v: c.parse_text(v, max_length=Suggestion.MAX_CONTENT_LENGTH, required=True))
-    check("category", lambda v: _choice(Category, _CATEGORY_WORDS, v, default=Category.SUGGESTION))
-    check("urgency", lambda v: _choice(Urgency, _URGENCY_WORDS, v, default=Urgency.NORMAL))
-    check("department", lambda v: _department(v, ref))
-    check("deadline", lambda v: c.parse_deadline(v, today=timezone.localdate(now)))
+    check("category", lambda v: ref.cached(
+        ("category", v), _choice, v, Category, _CATEGORY_WORDS, Category.SUGGESTION))
+    check("urgency", lambda v: ref.cached(("urgency", v), _choice, v, Urgency, _URGENCY_WORDS, Urgency.NORMAL))
+    check("department", lambda v: ref.cached(("department", v), _department, v, ref))
+    check("deadline", lambda v: ref.cached(("deadline", today, v), c.parse_deadline, v, today))
     if values.get("deadline") and not values.get("department") and "department" not in dict(problems):
         problems.append(("deadline", _("A deadline needs a department (承办单位) to assign the suggestion to.")))
     if problems:

@@ -7,15 +7,17 @@ department), so an imported suggestion cannot be told from one typed in.
 """
 
 import datetime as dt
+import os
 
 from django.db import connection
-from django.db.models import Q
 from django.utils import timezone
 
-from feedback.models import Suggestion, new_tracking_number
+from feedback.models import Suggestion
+from feedback.models.suggestion import _TRACKING_ALPHABET
 from tasks import calendar, deadlines
 from tasks.models import Action, State, Task, TaskEvent
 
+from . import pg_copy
 from .validate import Row
 
 # Any constant: imports (web jobs, the command) take it per batch, so two imports of
@@ -45,21 +47,19 @@ def stored_duplicates(rows: list[Row]) -> dict[tuple, str]:
             by_channel.setdefault(row.channel, []).append(row.external_id)
         else:
             fingerprints.add(row.fingerprint)
-    if by_channel:
-        # Served by the unique (channel, external_id) index.
-        numbered = Q()
-        for channel, numbers in by_channel.items():
-            numbered |= Q(channel=channel, external_id__in=numbers)
-        for channel, number, tracking in Suggestion.objects.filter(numbered).values_list(
-            "channel", "external_id", "tracking_number"
-        ):
+    for channel, numbers in by_channel.items():
+        # One query per channel, repeating the index's own condition (external_id <> ''), is
+        # what lets PostgreSQL use the partial unique index; an OR over channels scans the table.
+        stored = Suggestion.objects.filter(channel=channel, external_id__in=numbers).exclude(external_id="")
+        for number, tracking in stored.order_by().values_list("external_id", "tracking_number"):
             found[("number", channel, number)] = tracking
     if fingerprints:
         # Served by suggestion_fingerprint_idx; the township and date are compared here.
         for fingerprint, township_id, received_at, tracking in Suggestion.objects.filter(
             content_fingerprint__in=fingerprints
-        ).values_list("content_fingerprint", "township_id", "received_at", "tracking_number"):
-            found.setdefault(("content", fingerprint, township_id, timezone.localdate(received_at)), tracking)
+        ).order_by().values_list("content_fingerprint", "township_id", "received_at", "tracking_number"):
+            day = timezone.localdate(received_at, timezone.get_default_timezone())
+            found.setdefault(("content", fingerprint, township_id, day), tracking)
     return found
 
 
@@ -93,61 +93,102 @@ class Deadlines:
         return min(stages.accept, handle), handle, (None if custom else stages.rule), custom is not None
 
 
-def write_rows(rows: list[Row], *, user, now: dt.datetime, title) -> None:
-    """Create one task, suggestion and timeline per row (call inside transaction.atomic())."""
+def tracking_numbers(rows: list[Row]) -> list[str]:
+    """new_tracking_number()'s format (DZ + received date + 8 random characters), for a whole batch.
+
+    One urandom call per batch instead of eight secrets.choice calls per row, which cost
+    more than the insert itself; 32 letters divide 256, so every letter stays equally likely.
+    """
+    noise = os.urandom(8 * len(rows))
+    numbers, used = [], set()
+    for i, row in enumerate(rows):
+        number = "DZ" + row.received_at.strftime("%Y%m%d") + "".join(
+            _TRACKING_ALPHABET[b & 31] for b in noise[8 * i: 8 * i + 8]
+        )
+        while number in used:  # within the batch; a clash with a stored one fails the insert and is retried
+            number = number[:10] + "".join(_TRACKING_ALPHABET[b & 31] for b in os.urandom(8))
+        used.add(number)
+        numbers.append(number)
+    return numbers
+
+
+def write_rows(rows: list[Row], *, user, now: dt.datetime, title, method: str = "") -> None:
+    """Create one task, suggestion and timeline per row (call inside transaction.atomic()).
+
+    method "copy" (PostgreSQL's COPY, the default there) or "bulk" (bulk_create, the
+    default elsewhere) write the same values: both take them from the plan built here.
+    """
     if not rows:
         return
+    actor_id = user.pk if user is not None else None
     plan = Deadlines(now)
-    tasks, details = [], []
-    for row in rows:
-        task = Task(
-            title=title(row.content), state=State.REGISTERED, channel=row.channel, category=row.category,
-            urgency=row.urgency, township_id=row.township_id, created_at=now,
-        )
-        detail = None
+    tasks, suggestions, events = [], [], []
+    for row, tracking in zip(rows, tracking_numbers(rows)):
+        task = {
+            "title": title(row.content), "state": State.REGISTERED, "channel": row.channel,
+            "category": row.category, "urgency": row.urgency, "township_id": row.township_id, "created_at": now,
+        }
+        register = {
+            "action": Action.REGISTER, "actor_id": actor_id, "at": now, "from_state": "",
+            "to_state": State.REGISTERED, "data": {"tracking_number": tracking, "source": "import"},
+        }
+        task_events = [register]
         if row.department_id:
             accept, handle, rule, custom = plan.for_row(row)
-            task.state, task.lead_department_id, task.assigned_at = State.ASSIGNED, row.department_id, now
-            task.accept_deadline, task.deadline, task.deadline_rule = accept, handle, rule
-            detail = {
-                "lead_department": row.department_id,
-                "assisting_departments": [],
-                "deadline": handle.isoformat(),
-                "accept_deadline": accept.isoformat(),
-                "assist_deadline": None,
-                "deadline_rule": rule.pk if rule else None,
-                "custom_deadline": custom,
-                "source": "import",
-            }
+            task.update(state=State.ASSIGNED, lead_department_id=row.department_id, assigned_at=now,
+                        accept_deadline=accept, deadline=handle, deadline_rule_id=rule.pk if rule else None)
+            task_events.append({
+                "action": Action.ASSIGN, "actor_id": actor_id, "at": now, "from_state": State.REGISTERED,
+                "to_state": State.ASSIGNED,
+                "data": {
+                    "lead_department": row.department_id,
+                    "assisting_departments": [],
+                    "deadline": handle.isoformat(),
+                    "accept_deadline": accept.isoformat(),
+                    "assist_deadline": None,
+                    "deadline_rule": rule.pk if rule else None,
+                    "custom_deadline": custom,
+                    "source": "import",
+                },
+            })
         tasks.append(task)
-        details.append(detail)
-    # PostgreSQL and SQLite (3.35+) return the new ids, which the suggestions need.
-    Task.objects.bulk_create(tasks)
+        suggestions.append({
+            "tracking_number": tracking, "channel": row.channel, "external_id": row.external_id,
+            "received_at": row.received_at, "registered_at": now, "registered_by_id": actor_id,
+            "citizen_name": row.citizen_name, "phone": row.phone, "township_id": row.township_id,
+            "village_id": row.village_id, "content": row.content, "category": row.category,
+            "urgency": row.urgency, "content_fingerprint": row.fingerprint,
+        })
+        events.append(task_events)
 
-    used: set[str] = set()
-    suggestions = []
-    for row, task in zip(rows, tasks):
-        tracking = new_tracking_number(row.received_at)
-        while tracking in used:
-            tracking = new_tracking_number(row.received_at)
-        used.add(tracking)
-        suggestions.append(Suggestion(
-            tracking_number=tracking, channel=row.channel, external_id=row.external_id,
-            received_at=row.received_at, registered_at=now, registered_by=user, citizen_name=row.citizen_name,
-            phone=row.phone, township_id=row.township_id, village_id=row.village_id, content=row.content,
-            category=row.category, urgency=row.urgency, content_fingerprint=row.fingerprint, task=task,
-        ))
-    Suggestion.objects.bulk_create(suggestions)
+    method = method or ("copy" if pg_copy.available() else "bulk")
+    if method == "copy":
+        task_ids = pg_copy.reserve_ids(Task, len(tasks))
+        suggestion_ids = pg_copy.reserve_ids(Suggestion, len(suggestions))
+    else:
+        # PostgreSQL and SQLite (3.35+) return the new ids, which the suggestions need.
+        task_ids = [t.pk for t in Task.objects.bulk_create(Task(**t) for t in tasks)]
+    for task, task_id in zip(tasks, task_ids):
+        task["id"] = task_id
+    for suggestion, task_id in zip(suggestions, task_ids):
+        suggestion["task_id"] = task_id
+    if method == "copy":
+        for suggestion, suggestion_id in zip(suggestions, suggestion_ids):
+            suggestion["id"] = suggestion_id
+        pg_copy.copy_rows(Task, tasks)
+        pg_copy.copy_rows(Suggestion, suggestions)
+    else:
+        created = Suggestion.objects.bulk_create(Suggestion(**s) for s in suggestions)
+        for suggestion, obj in zip(suggestions, created):
+            suggestion["id"] = obj.pk
 
-    events = []
-    for task, suggestion, detail in zip(tasks, suggestions, details):
-        events.append(TaskEvent(
-            task=task, action=Action.REGISTER, actor=user, at=now, from_state="", to_state=State.REGISTERED,
-            data={"suggestion": suggestion.pk, "tracking_number": suggestion.tracking_number, "source": "import"},
-        ))
-        if detail is not None:
-            events.append(TaskEvent(
-                task=task, action=Action.ASSIGN, actor=user, at=now, from_state=State.REGISTERED,
-                to_state=State.ASSIGNED, data=detail,
-            ))
-    TaskEvent.objects.bulk_create(events)
+    timeline = []
+    for task_id, suggestion, task_events in zip(task_ids, suggestions, events):
+        task_events[0]["data"]["suggestion"] = suggestion["id"]
+        for event in task_events:
+            event["task_id"] = task_id
+            timeline.append(event)
+    if method == "copy":
+        pg_copy.copy_rows(TaskEvent, timeline)
+    else:
+        TaskEvent.objects.bulk_create(TaskEvent(**e) for e in timeline)

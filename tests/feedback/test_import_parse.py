@@ -245,13 +245,13 @@ def test_future_received_at_names_the_problem():
     ],
 )
 def test_deadline_as_date_or_working_days(value, expected):
-    assert cells.parse_deadline(value, today=NOW.date()) == expected
+    assert cells.parse_deadline(value, NOW.date()) == expected
 
 
 @pytest.mark.parametrize("value", ["2021-10-01", "0", "2.5", "300个工作日", "下周"])
 def test_bad_deadline_is_an_error(value):
     with translation.override("en"), pytest.raises(cells.CellError):
-        cells.parse_deadline(value, today=NOW.date())
+        cells.parse_deadline(value, NOW.date())
 
 
 def test_text_keeps_chinese_punctuation_and_checks_length():

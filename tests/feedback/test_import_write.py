@@ -197,8 +197,8 @@ def test_a_batch_hitting_a_unique_constraint_is_checked_and_written_again(tmp_pa
     taken = Suggestion.objects.get().tracking_number
     from feedback.importers import writer
 
-    numbers = iter([taken, "DZ20211025AAAAAAAA", "DZ20211025BBBBBBBB"])
-    monkeypatch.setattr(writer, "new_tracking_number", lambda received_at: next(numbers))
+    numbers = iter([[taken], ["DZ20211025AAAAAAAA"], ["DZ20211025BBBBBBBB"]])
+    monkeypatch.setattr(writer, "tracking_numbers", lambda rows: next(numbers))
     # The first attempt draws a tracking number already stored and fails on its unique index.
     result = run(write_csv(tmp_path / "two.csv", as_lists([good_row(2)])), actor=cast.registrar)
     assert result.imported == 1
@@ -215,3 +215,39 @@ def test_postgres_batches_take_the_import_lock(tmp_path, org, cast, require_post
 
     run(write_csv(tmp_path / "in.csv", as_lists([good_row(1)])), actor=cast.registrar, on_batch=lock_held)
     assert seen == [1]
+
+
+def test_copy_and_bulk_create_write_the_same_rows(org, cast, require_postgres):
+    from feedback.importers import writer
+    from feedback.importers.columns import map_headers
+    from feedback.importers.validate import Reference, validate_row
+    from feedback.services import task_title
+
+    from .test_import_helpers import HEADERS
+
+    reference, now = Reference.load(), timezone.now()
+
+    def rows(prefix):
+        lines = as_lists([good_row(1, 编号=f"{prefix}1", 承办单位="住建局", 办理时限="3"),
+                          good_row(2, 编号=f"{prefix}2", 诉求内容="带\t制表符\\和\n换行的内容", 联系电话="")])
+        return [validate_row(n, cells, map_headers(HEADERS), reference, now=now)[0] for n, cells in enumerate(lines, 2)]
+
+    writer.write_rows(rows("C"), user=cast.registrar, now=now, title=task_title, method="copy")
+    writer.write_rows(rows("B"), user=cast.registrar, now=now, title=task_title, method="bulk")
+
+    def snapshot(prefix):
+        out = []
+        for s in Suggestion.objects.filter(external_id__startswith=prefix).order_by("external_id"):
+            values = {f.attname: getattr(s, f.attname) for f in Suggestion._meta.concrete_fields}
+            task = {f.attname: getattr(s.task, f.attname) for f in Task._meta.concrete_fields}
+            events = list(s.task.events.values("action", "actor_id", "at", "from_state", "to_state", "note", "data"))
+            for event in events:
+                event["data"] = {k: v for k, v in event["data"].items() if k not in ("suggestion", "tracking_number")}
+            for d in (values, task):
+                for key in ("id", "task_id", "tracking_number", "external_id"):
+                    d.pop(key, None)
+            out.append((values, task, events))
+        return out
+
+    assert snapshot("C") == snapshot("B")
+    assert Suggestion.objects.get(external_id="C2").content == "带\t制表符\\和\n换行的内容"
