@@ -1,5 +1,14 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "feedback"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("import/", views.import_start, name="import"),
+    path("import/template.xlsx", views.import_template, name="import_template"),
+    path("import/<int:pk>/", views.import_detail, name="import_detail"),
+    path("import/<int:pk>/status/", views.import_status, name="import_status"),
+    path("import/<int:pk>/errors/", views.import_errors, name="import_errors"),
+    path("import/<int:pk>/resume/", views.import_resume, name="import_resume"),
+]

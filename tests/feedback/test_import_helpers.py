@@ -90,3 +90,27 @@ def recent(days_ago: int = 3) -> str:
 def fast_passwords(settings):
     """The cast's nine users hash passwords with PBKDF2 (about a second each here); tests need no strength."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    """Uploaded files and error reports under the test's own folder."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def eager_celery():
+    """Jobs run in the calling process when queued (as CELERY_TASK_ALWAYS_EAGER=1 does)."""
+    from dingzhou.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield app
+    app.conf.task_always_eager = previous
+
+
+def upload(path, name=None):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name or path.name, path.read_bytes())
