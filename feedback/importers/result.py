@@ -5,6 +5,12 @@ import dataclasses
 from django.utils.translation import gettext as _
 
 
+# Duplicates are counted exactly, but only this many are listed (a re-imported million-row
+# file would otherwise hold a million entries in memory); error rows are all kept, since
+# the error report needs every one.
+LISTED_DUPLICATES = 10_000
+
+
 @dataclasses.dataclass
 class ErrorRow:
     """A row that was not imported: its number as the spreadsheet shows it, its cells as written."""
@@ -74,7 +80,9 @@ class ImportResult:
         self.duplicates += batch.duplicates
         self.errors += batch.errors
         self.error_rows.extend(batch.error_rows)
-        self.duplicate_rows.extend(batch.duplicate_rows)
+        room = LISTED_DUPLICATES - len(self.duplicate_rows)
+        if room > 0:
+            self.duplicate_rows.extend(batch.duplicate_rows[:room])
 
     def summary(self) -> str:
         return f"imported={self.imported} duplicates={self.duplicates} errors={self.errors}"

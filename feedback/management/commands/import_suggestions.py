@@ -42,7 +42,8 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         if table.header.unknown:
             self.stderr.write(
-                _("Unknown columns, not imported: %(columns)s") % {"columns": "、".join(table.header.unknown)}
+                _("Unknown columns, not imported: %(columns)s") % {"columns": "、".join(table.header.unknown)},
+                style_func=self.style.WARNING,
             )
         progress = _Progress(self.stderr, table.count_rows() if self._interactive() else 0)
         try:
@@ -62,13 +63,17 @@ class Command(BaseCommand):
                 self.stdout.write(_("row %(row)d: %(reason)s") % {"row": duplicate.row, "reason": duplicate.reason})
         if errors:
             write_error_report(errors, headers=result.headers, rows=result.error_rows)
-            self.stderr.write(_("Error report written to %(path)s") % {"path": errors})
+            self.stderr.write(_("Error report written to %(path)s") % {"path": errors}, style_func=_plain)
         if dry_run:
-            self.stderr.write(_("Dry run: nothing was written."))
+            self.stderr.write(_("Dry run: nothing was written."), style_func=_plain)
         self.stdout.write(result.summary())
 
     def _interactive(self) -> bool:
         return getattr(self.stderr._out, "isatty", lambda: False)()
+
+
+def _plain(text: str) -> str:
+    return text  # information on stderr (stdout is kept for rows and the summary), not an error
 
 
 class _Progress:
