@@ -1,3 +1,4 @@
+from .rollups import *  # noqa: F401,F403  (report card rollups: owned by the report card engine)
 from .reminders import *  # noqa: F401,F403  (reminders: owned by the reminder engine)
 from .calendar import CalendarDay, DeadlineRule, LimitUnit
 from .projects import Indicator, Mechanism, Project, TvEpisode

@@ -1,0 +1,238 @@
+"""What each report card figure counts: one definition, read by the figures, the rollups and the drilldown.
+
+Every figure is built from *counters*. A counter counts the rows of one *family*: the
+suggestions, tasks or callbacks whose date field falls in the period (plus the family's
+own condition), optionally narrowed by the counter's condition. A rate is one counter
+over another of the same family, so numerator and denominator are the same rows:
+
+| figure              | numerator counter    | denominator counter | family: record, date field          |
+|---------------------|----------------------|---------------------|-------------------------------------|
+| received            | received             |                     | suggestions by received_at          |
+| assigned            | assigned             |                     | tasks by assigned_at, with a lead   |
+| closed              | closed               |                     | closed tasks by closed_at           |
+| closure_rate        | assigned_closed      | assigned            | tasks by assigned_at, with a lead   |
+| on_time_rate        | closed_on_time       | closed              | closed tasks by closed_at           |
+| overdue             | overdue              |                     | tasks on the handling clock, now    |
+| timely_acceptance   | assigned_timely      | assigned            | tasks by assigned_at, with a lead   |
+| same_day_assignment | registered_same_day  | registered          | suggestions by registered_at        |
+| satisfaction        | callbacks_satisfied  | callbacks           | callbacks by called_at              |
+
+Decisions (DOMAIN.md leaves them open):
+
+- "assigned" counts tasks whose latest assignment is in the period and which still have a
+  lead department. A task returned as wrongly assigned (退回) has none until the
+  supervisor reassigns it, and its new assigned_at then places it. So the departments'
+  assigned tasks add up to the city's.
+- "closed" counts tasks closed now whose closed_at is in the period; a task reopened by
+  redo or look-back has no closed_at until it closes again (tasks.services.closing).
+- "closure rate": of the tasks assigned in the period, those in state closed now.
+- "on time" is Task.closed_on_time(): the reply (or, without one, the closing) no later
+  than the deadline, which holds the extended deadline after an approved extension; a
+  task without a deadline is on time.
+- "overdue" is Task.is_overdue(now): on the handling clock (HANDLING_STATES; a pending
+  return stops the clock) and past the deadline. It is "now", whatever the period.
+- "on the same working day" (timely acceptance, same-day assignment): the response comes
+  no later than the end of the first working day on or after the local date of the
+  event. An event on a working day must be answered that same local date (a Friday
+  18:00 assignment accepted on Monday is late); an event on a day off must be answered
+  by the end of the next working day (a Saturday assignment accepted on Monday is on
+  time; so is one on 1 October 2021 accepted on Friday 8 October, the first working day
+  after the National Day holiday). Working days come from tasks.calendar (admin entries,
+  then chinese-calendar, then Mon–Fri).
+- "same-day assignment": the suggestion's task has a lead department and was assigned no
+  later than that deadline. A suggestion merged into a task that was already assigned
+  counts as assigned at once.
+- "satisfaction": callbacks in the period whose result is satisfied or basically satisfied.
+
+The working-day test is plain SQL: "same local date or earlier" (a date comparison in
+the project's time zone), or, for an event on a run of days off, a range test against
+the end of the working day after the run. A period has about 60 such runs a year, so
+the condition stays small and needs no calendar table in the database.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Callable
+
+from django.db.models import F, Q
+from django.db.models.functions import TruncDate
+from django.db.models.lookups import LessThanOrEqual
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from feedback.models import Callback, CallbackResult, Suggestion
+from tasks import calendar
+from tasks.models import HANDLING_STATES, State, Task
+
+from .periods import local_midnight
+from .scopes import CALLBACK, SUGGESTION, TASK
+
+MODELS = {SUGGESTION: Suggestion, TASK: Task, CALLBACK: Callback}
+
+SATISFIED_RESULTS = (CallbackResult.SATISFIED, CallbackResult.BASICALLY_SATISFIED)
+
+
+# --- The working-day test in SQL ------------------------------------------------------
+
+
+def day_off_runs(first: dt.date, last: dt.date) -> list[tuple[dt.date, dt.date, dt.date]]:
+    """The runs of days off between `first` and `last`: (first day off, last day off, next working day)."""
+    runs, start, day, one = [], None, first, dt.timedelta(days=1)
+    while day <= last:
+        if calendar.is_working_day(day):
+            if start is not None:
+                runs.append((start, day - one, day))
+                start = None
+        elif start is None:
+            start = day
+        day += one
+    if start is not None:
+        runs.append((start, last, calendar.next_working_day(last)))
+    return runs
+
+
+def same_working_day_q(event: str, response: str, first: dt.date, last: dt.date) -> Q:
+    """`response` is no later than the end of the first working day on or after `event`'s local date.
+
+    Valid for events whose local date lies between `first` and `last`.
+    """
+    tz = timezone.get_default_timezone()
+    same_date_or_earlier = Q(LessThanOrEqual(TruncDate(response, tzinfo=tz), TruncDate(event, tzinfo=tz)))
+    after_days_off = Q()
+    for run_first, run_last, working in day_off_runs(first, last):
+        after_days_off |= Q(
+            **{
+                f"{event}__gte": local_midnight(run_first),
+                f"{event}__lt": local_midnight(run_last + dt.timedelta(days=1)),
+                f"{response}__lt": local_midnight(working + dt.timedelta(days=1)),
+            }
+        )
+    # The explicit IS NOT NULL keeps the negation (the "missed" drilldown) right for
+    # rows without a response: NOT (NULL <= x) would be NULL and drop them.
+    return Q(**{f"{response}__isnull": False}) & (same_date_or_earlier | after_days_off)
+
+
+# --- Families and counters ------------------------------------------------------------
+
+# A counter's condition: built for the dates of the events it may meet (the working-day
+# test needs them), or None to count every row of its family.
+Condition = Callable[[dt.date, dt.date], Q] | None
+
+
+@dataclasses.dataclass(frozen=True)
+class Family:
+    """Rows of one record type whose date field falls in the period, and what is counted among them."""
+
+    name: str
+    record: str
+    date_field: str | None  # None: not tied to the period (overdue)
+    counters: dict[str, Condition]
+
+    @property
+    def model(self):
+        return MODELS[self.record]
+
+    def where(self, now: dt.datetime | None = None) -> Q:
+        """The family's own condition, beyond its period and scope."""
+        if self.name == "assigned":
+            return Q(lead_department__isnull=False, assigned_at__isnull=False)
+        if self.name == "closed":
+            return Q(state=State.CLOSED, closed_at__isnull=False)
+        if self.name == "overdue":
+            return Q(state__in=HANDLING_STATES, deadline__lt=now or timezone.now())
+        return Q()
+
+    def in_period(self, first: dt.date, end: dt.date) -> Q:
+        """Rows whose date field falls in the local days [first, end)."""
+        if self.date_field is None:
+            return Q()
+        return Q(**{f"{self.date_field}__gte": local_midnight(first), f"{self.date_field}__lt": local_midnight(end)})
+
+    def condition(self, counter: str, first: dt.date, last: dt.date) -> Q | None:
+        build = self.counters[counter]
+        return build(first, last) if build is not None else None
+
+
+FAMILIES = {
+    family.name: family
+    for family in (
+        Family("received", SUGGESTION, "received_at", {"received": None}),
+        Family(
+            "registered",
+            SUGGESTION,
+            "registered_at",
+            {
+                "registered": None,
+                "registered_same_day": lambda first, last: Q(task__lead_department__isnull=False)
+                & same_working_day_q("registered_at", "task__assigned_at", first, last),
+            },
+        ),
+        Family(
+            "assigned",
+            TASK,
+            "assigned_at",
+            {
+                "assigned": None,
+                "assigned_closed": lambda first, last: Q(state=State.CLOSED),
+                "assigned_timely": lambda first, last: same_working_day_q("assigned_at", "accepted_at", first, last),
+            },
+        ),
+        Family(
+            "closed",
+            TASK,
+            "closed_at",
+            {
+                "closed": None,
+                # Task.closed_on_time() in SQL: (replied_at or closed_at) <= deadline.
+                "closed_on_time": lambda first, last: Q(deadline__isnull=True)
+                | Q(replied_at__isnull=False, replied_at__lte=F("deadline"))
+                | Q(replied_at__isnull=True, closed_at__lte=F("deadline")),
+            },
+        ),
+        Family(
+            "callbacks",
+            CALLBACK,
+            "called_at",
+            {"callbacks": None, "callbacks_satisfied": lambda first, last: Q(result__in=SATISFIED_RESULTS)},
+        ),
+        Family("overdue", TASK, None, {"overdue": None}),
+    )
+}
+
+# The period-bound families, which the daily rollups store.
+DATED_FAMILIES = tuple(f for f in FAMILIES.values() if f.date_field is not None)
+COUNTER_FAMILY = {counter: family for family in FAMILIES.values() for counter in family.counters}
+DATED_COUNTERS = tuple(counter for family in DATED_FAMILIES for counter in family.counters)
+
+
+# --- Figures --------------------------------------------------------------------------
+
+COUNT, RATE = "count", "rate"
+
+
+@dataclasses.dataclass(frozen=True)
+class FigureDef:
+    code: str
+    label: str
+    kind: str
+    numerator: str
+    denominator: str | None = None
+
+
+FIGURES = {
+    f.code: f
+    for f in (
+        FigureDef("received", _("suggestions received"), COUNT, "received"),
+        FigureDef("assigned", _("tasks assigned"), COUNT, "assigned"),
+        FigureDef("closed", _("tasks closed"), COUNT, "closed"),
+        FigureDef("closure_rate", _("closure rate"), RATE, "assigned_closed", "assigned"),
+        FigureDef("on_time_rate", _("on-time closure rate"), RATE, "closed_on_time", "closed"),
+        FigureDef("overdue", _("overdue and still open"), COUNT, "overdue"),
+        FigureDef("timely_acceptance", _("timely acceptance rate"), RATE, "assigned_timely", "assigned"),
+        FigureDef("same_day_assignment", _("same-day assignment rate"), RATE, "registered_same_day", "registered"),
+        FigureDef("satisfaction", _("satisfaction rate"), RATE, "callbacks_satisfied", "callbacks"),
+    )
+}
+FIGURE_CODES = tuple(FIGURES)
