@@ -174,41 +174,40 @@ class ReminderDigest(models.Model):
 class Notification(models.Model):
     """An in-app reminder: one recipient, one task, one level, for one deadline."""
 
-    # No index of its own: the unique constraint below starts with the recipient.
     recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        models.CASCADE,
-        related_name="notifications",
-        db_index=False,
-        verbose_name=_("recipient"),
+        settings.AUTH_USER_MODEL, models.CASCADE, related_name="notifications", verbose_name=_("recipient")
     )
     task = models.ForeignKey("tasks.Task", models.CASCADE, related_name="notifications", verbose_name=_("task"))
     level = models.CharField(_("level"), max_length=16, choices=ReminderLevel.choices)
     deadline = models.DateTimeField(_("deadline"))
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    # Indexed below together with the level and deadline, not alone.
     digest = models.ForeignKey(
         ReminderDigest,
         models.SET_NULL,
         null=True,
         blank=True,
         related_name="notifications",
+        db_index=False,
         verbose_name=_("e-mail"),
     )
 
+    # No unique constraint on (recipient, task, level, deadline): the claim's constraint
+    # already decides who delivers, and the notifications are written in the same
+    # transaction as the claim's move to delivered, so a delivery cannot half-happen.
+    # At 300,000 notifications a run, one index less is a fifth of the insert time.
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = _("notification")
         verbose_name_plural = _("notifications")
-        constraints = [
-            # A second delivery of the same claim cannot show the reminder twice.
-            models.UniqueConstraint(fields=["recipient", "task", "level", "deadline"], name="notification_once"),
-        ]
         indexes = [
             # "My unread notifications", newest first, and their count in the header.
             models.Index(
                 fields=["recipient", "-created_at"], condition=Q(read_at__isnull=True), name="notification_unread_idx"
             ),
+            # An e-mail digest: its count per level and the first tasks of each level by deadline.
+            models.Index(fields=["digest", "level", "deadline"], name="notification_digest_idx"),
         ]
 
     def __str__(self):
