@@ -22,7 +22,8 @@ help:
 python-version:
 	@py="$(PYTHON)"; [ -x "$(PY)" ] && py="$(PY)"; \
 	if ! "$$py" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then \
-		echo "dingzhou needs Python 3.11 or newer, but '$$py' is $$("$$py" --version 2>&1 || echo 'not found')." >&2; \
+		found=$$(command -v "$$py" >/dev/null && "$$py" --version 2>&1 || echo "not found"); \
+		echo "dingzhou needs Python 3.11 or newer, but '$$py' is $$found." >&2; \
 		echo "Install Python 3.11+ and run, for example: make $(MAKECMDGOALS) PYTHON=python3.11" >&2; \
 		[ "$$py" = "$(PY)" ] && echo "(delete $(VENV) first: it was made with that older Python)" >&2; \
 		exit 1; \
