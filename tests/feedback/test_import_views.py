@@ -18,7 +18,6 @@ from .test_import_helpers import (  # noqa: F401
     media,
     org,
     write_csv,
-    write_xlsx,
 )
 from .test_import_write import hundred_rows
 
