@@ -88,7 +88,8 @@ def ensure_people():
     for i in range(DEPARTMENTS):
         department = Department.objects.get_or_create(code=f"bench{i}", defaults={"name": f"测试局{i}"})[0]
         departments.append(department)
-        people = [("head", User.Role.HEAD)] + [(f"handler{j}", User.Role.HANDLER) for j in range(HANDLERS_PER_DEPARTMENT)]
+        people = [("head", User.Role.HEAD)]
+        people += [(f"handler{j}", User.Role.HANDLER) for j in range(HANDLERS_PER_DEPARTMENT)]
         for suffix, role in people:
             User.objects.get_or_create(
                 username=f"bench{i}-{suffix}",

@@ -18,7 +18,6 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db.models import Count, F, Q
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .errors import DomainError
@@ -33,6 +32,16 @@ DIGEST_ITEMS_PER_LEVEL = 50
 DIGEST_STALE_AFTER = dt.timedelta(minutes=10)
 MAX_EMAIL_ATTEMPTS = 8
 DIGESTS_PER_RUN = 5_000
+# Most urgent first, in e-mails and when a run's limit is reached.
+LEVEL_ORDER = (
+    ReminderLevel.ESCALATED,
+    ReminderLevel.OVERDUE,
+    ReminderLevel.DUE_TODAY,
+    ReminderLevel.DUE_SOON,
+    ReminderLevel.NOT_ASSIGNED,
+    ReminderLevel.NOT_REVIEWED,
+    ReminderLevel.NOT_REPORTED,
+)
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -156,9 +165,8 @@ def digest_message(digest: ReminderDigest) -> EmailMultiAlternatives:
     """The e-mail for a digest: per level, its count and its first tasks (one query, plus one per level)."""
     notes = Notification.objects.filter(digest=digest)
     counts = dict(notes.order_by().values_list("level").annotate(n=Count("pk")))
-    order = [ReminderLevel.ESCALATED, ReminderLevel.OVERDUE, ReminderLevel.DUE_TODAY, ReminderLevel.DUE_SOON]
     items: dict[str, list] = {}
-    for level in order:
+    for level in LEVEL_ORDER:
         if not counts.get(level.value):
             continue
         # A query per level with its own LIMIT: the database sorts a supervisor's 50,000
@@ -182,7 +190,7 @@ def digest_message(digest: ReminderDigest) -> EmailMultiAlternatives:
             "items": items.get(level.value, []),
             "more": counts[level.value] - len(items.get(level.value, [])),
         }
-        for level in order
+        for level in LEVEL_ORDER
         if counts.get(level.value)
     ]
     context = {

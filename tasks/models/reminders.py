@@ -24,12 +24,19 @@ __all__ = [
 
 
 class ReminderLevel(models.TextChoices):
-    """The four levels of DOMAIN.md, in the order a task reaches them."""
+    """The four deadline levels of DOMAIN.md, then the same-day targets (当天上报、当天阅批、当天转办).
+
+    A same-day level is reached when a task is still waiting for that step after the end
+    of its registration working day; its "deadline" is the end of that day.
+    """
 
     DUE_SOON = "due_soon", _("due soon")
     DUE_TODAY = "due_today", _("due today")
     OVERDUE = "overdue", _("overdue")
     ESCALATED = "escalated", _("escalated")
+    NOT_REPORTED = "not_reported", _("not reported on its registration day")
+    NOT_REVIEWED = "not_reviewed", _("not reviewed on its registration day")
+    NOT_ASSIGNED = "not_assigned", _("not assigned on its registration day")
 
 
 class Audience(models.TextChoices):

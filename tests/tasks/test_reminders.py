@@ -189,6 +189,15 @@ def test_an_inactive_level_is_not_sent(cast, departments):
     assert levels_of(task) == [L.DUE_TODAY]
 
 
+def test_an_invalid_rule_saved_around_the_admin_falls_back_to_the_defaults(cast, departments):
+    ReminderRule.objects.bulk_create([ReminderRule(level=L.ESCALATED, days=1, to_leaders=True)])
+    task = open_task(departments.zhujian, "2021-11-17")
+    reminders_send_due(now=at("2021-11-18"))  # with days=1 this would already be "escalated"
+    assert levels_of(task) == [L.OVERDUE]
+    reminders_send_due(now=at("2021-11-22"))
+    assert notified(task, L.ESCALATED) == {"supervisor", "leader"}
+
+
 def test_a_policy_that_would_hide_a_level_is_refused(db):
     from django.core.exceptions import ValidationError
 
@@ -196,6 +205,82 @@ def test_a_policy_that_would_hide_a_level_is_refused(db):
         ReminderRule(level=L.ESCALATED, days=1, to_leaders=True).full_clean()
     with pytest.raises(ValidationError, match="at least one kind of recipient"):
         ReminderRule(level=L.OVERDUE, days=1).full_clean()
+
+
+# --- Same-day targets: 当天上报、当天阅批、当天转办 ------------------------------------
+
+
+def registered_task(when: str, state=State.REGISTERED):
+    return TaskFactory(state=state, created_at=at(*when.split()))
+
+
+@pytest.mark.parametrize(
+    "registered, state, today, level",
+    [
+        ("2021-11-16 10:00", State.REGISTERED, "2021-11-16", None),  # still its registration day
+        ("2021-11-16 10:00", State.REGISTERED, "2021-11-17", L.NOT_REPORTED),
+        ("2021-11-16 10:00", State.REPORTED, "2021-11-17", L.NOT_REVIEWED),
+        ("2021-11-16 10:00", State.REVIEWED, "2021-11-17", L.NOT_ASSIGNED),
+        ("2021-11-16 10:00", State.ASSIGNED, "2021-11-17", None),
+        ("2021-11-16 10:00", State.RETURNED, "2021-11-17", None),
+        # Registered on Saturday: its registration working day is Monday.
+        ("2021-11-13 10:00", State.REGISTERED, "2021-11-15", None),
+        ("2021-11-13 10:00", State.REGISTERED, "2021-11-16", L.NOT_REPORTED),
+        # Registered on the evening before National Day: late on 8 October, not before.
+        ("2021-09-30 21:00", State.REPORTED, "2021-09-30", None),
+        ("2021-09-30 21:00", State.REPORTED, "2021-10-08", L.NOT_REVIEWED),
+        # Registered during the holiday: its registration working day is 8 October.
+        ("2021-10-03 09:00", State.REVIEWED, "2021-10-08", None),
+        ("2021-10-03 09:00", State.REVIEWED, "2021-10-09", L.NOT_ASSIGNED),
+    ],
+)
+def test_a_task_not_dispatched_on_its_registration_day_is_listed_for_the_supervisors(
+    cast, departments, registered, state, today, level
+):
+    task = registered_task(registered, state)
+    summary = reminders_send_due(now=at(today))
+    if level is None:
+        assert Notification.objects.count() == 0
+        return
+    assert summary.sent[level] == 1 and levels_of(task) == [level]
+    assert notified(task) == {"supervisor"}
+    note = Notification.objects.get()
+    assert note.deadline == calendar.end_of_day(
+        calendar.add_working_days(timezone.localdate(at(*registered.split())), 0)
+    )
+    (message,) = mail.outbox
+    assert f"#{task.pk} " in message.body
+
+
+def test_each_missed_step_is_listed_once(cast, departments):
+    task = registered_task("2021-11-12 16:00")
+    for time in ("09:00", "09:15", "17:00"):
+        reminders_send_due(now=at("2021-11-15", time))
+    assert levels_of(task) == [L.NOT_REPORTED]
+    task.state = State.REPORTED
+    task.save()
+    reminders_send_due(now=at("2021-11-16"))
+    reminders_send_due(now=at("2021-11-17"))
+    assert levels_of(task) == sorted([L.NOT_REPORTED, L.NOT_REVIEWED])
+    assert Notification.objects.filter(task=task).count() == 2
+
+
+def test_the_supervision_office_lists_the_tasks_that_missed_a_same_day_target(cast, departments):
+    from tasks.reminders import tasks_missed_same_day
+
+    late_report = registered_task("2021-11-12 16:00")
+    late_review = registered_task("2021-11-13 09:00", State.REPORTED)  # Saturday: due Monday
+    late_assignment = registered_task("2021-11-15 08:00", State.REVIEWED)  # Monday: late from Tuesday
+    registered_task("2021-11-12 10:00", State.ASSIGNED)  # dispatched
+    rows = tasks_missed_same_day(user=cast.supervisor, now=at("2021-11-15", "18:00"))
+    assert [(task.pk, task.missed) for task in rows] == [(late_report.pk, L.NOT_REPORTED)]
+    rows = tasks_missed_same_day(user=cast.leader, now=at("2021-11-16"))
+    assert [(task.pk, task.missed) for task in rows] == [
+        (late_report.pk, L.NOT_REPORTED),
+        (late_review.pk, L.NOT_REVIEWED),
+        (late_assignment.pk, L.NOT_ASSIGNED),
+    ]
+    assert list(tasks_missed_same_day(user=cast.handler_zhujian, now=at("2021-11-16"))) == []
 
 
 # --- Exactly once, extensions, closed tasks ------------------------------------------
@@ -207,7 +292,8 @@ def test_repeated_runs_send_each_level_once(cast, departments):
     assert first.sent[L.DUE_TODAY] == 3 and first.notifications == 6 and first.emails == 2
     for time in ("08:15", "08:15", "12:00", "18:45"):
         again = reminders_send_due(now=at("2021-11-17", time))
-        assert again.line() == "due_soon=0 due_today=0 overdue=0 escalated=0 notifications=0 emails=0 email_failures=0"
+        assert again.line().startswith("due_soon=0 due_today=0 overdue=0 escalated=0 not_reported=0 ")
+        assert again.line().endswith(" notifications=0 emails=0 email_failures=0")
     assert Notification.objects.count() == 6
     assert len(mail.outbox) == 2
     assert ReminderClaim.objects.filter(status=ClaimStatus.DELIVERED).count() == 3

