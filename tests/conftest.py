@@ -97,3 +97,16 @@ def cast(db, departments):
         # A registrar who registered nothing: may see no task, no citizen data.
         outsider=make(username="outsider", role=R.REGISTRAR),
     )
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _jobs_queued_by_tests_stay_in_the_test_process():
+    """A job a test queues (a countdown retry, an on_commit .delay()) goes to an in-memory
+    broker: in var/celery-queue or the developer's Redis, the worker of `make run` would
+    later run it against the demo database. Tests of real workers build their own app or
+    process (tests/test_celery.py, tests/tasks/test_reminder_jobs.py)."""
+    from dingzhou.celery import app
+
+    app.conf.broker_url = "memory://"
+    app.conf.broker_transport_options = {}
+    yield
