@@ -5,19 +5,37 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from . import notifications, reminders
+from .reminders import cadence
 from .errors import DomainError
+
+
+def _parse(now: str | None):
+    # Beat sends no argument (the job runs "now"); tests and operators may pass a moment.
+    at = parse_datetime(now) if now else timezone.now()
+    if at is None or timezone.is_naive(at):
+        raise DomainError(f"Not an ISO date-time with a UTC offset: {now!r}")
+    return at
 
 
 @shared_task(name="tasks.jobs.send_due_reminders", acks_late=True, time_limit=600, soft_time_limit=540)
 def send_due_reminders(now: str | None = None, limit: int | None = None) -> dict:
     """The beat job: one reminder run; mail that failed is handed to send_reminder_digest."""
-    at = parse_datetime(now) if now else timezone.now()
-    if at is None:
-        raise DomainError(f"Not an ISO date-time: {now!r}")
+    at = _parse(now)
     summary = reminders.reminders_send_due(now=at, limit=limit or reminders.DEFAULT_LIMIT)
     for digest_id in summary.failed_digest_ids:
         send_reminder_digest.apply_async((digest_id,), countdown=60)
     return summary.as_dict()
+
+
+@shared_task(name="tasks.jobs.run_cadence", acks_late=True, time_limit=600, soft_time_limit=540)
+def run_cadence(now: str | None = None) -> dict:
+    """The daily cadence job: weekly lists, monthly report cards and the quarterly look-back draw, each once."""
+    at = _parse(now)
+    summary = cadence.cadence_run_due(now=at).as_dict()
+    mail = notifications.reminder_digests_send_due(now=at)
+    for digest_id in mail.retry_ids:
+        send_reminder_digest.apply_async((digest_id,), countdown=60)
+    return {**summary, "emails": mail.sent, "email_failures": mail.failed}
 
 
 @shared_task(

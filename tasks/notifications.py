@@ -21,7 +21,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 
 from .errors import DomainError
-from .models.reminders import Notification, ReminderDigest, ReminderLevel
+from .models.reminders import DigestKind, Notification, ReminderDigest, ReminderLevel
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +129,7 @@ def reminder_digests_send_due(*, now: dt.datetime, limit: int = DIGESTS_PER_RUN)
 
 def reminder_digest_send(*, digest_id: int, now: dt.datetime, connection=None) -> bool:
     """Send one digest unless it was sent or is being sent; a failure is recorded, then re-raised."""
-    digest = ReminderDigest.objects.select_related("recipient").filter(pk=digest_id).first()
+    digest = ReminderDigest.objects.select_related("recipient", "department").filter(pk=digest_id).first()
     if digest is None:
         raise DomainError(_("Reminder e-mail %(id)s does not exist.") % {"id": digest_id})
     if digest.sent_at is not None or digest.given_up:
@@ -146,7 +146,7 @@ def reminder_digest_send(*, digest_id: int, now: dt.datetime, connection=None) -
         return False
     attempts = digest.attempts + 1
     try:
-        message = digest_message(digest)
+        message = digest_message(digest, now=now)
         message.connection = connection
         message.send()
     except Exception as exc:
@@ -161,8 +161,30 @@ def reminder_digest_send(*, digest_id: int, now: dt.datetime, connection=None) -
     return True
 
 
-def digest_message(digest: ReminderDigest) -> EmailMultiAlternatives:
-    """The e-mail for a digest: per level, its count and its first tasks (one query, plus one per level)."""
+def digest_message(digest: ReminderDigest, *, now: dt.datetime) -> EmailMultiAlternatives:
+    """The e-mail of a digest: a reminder run's notifications, or a weekly or monthly mailing."""
+    from .reminders import cadence  # the cadence imports this module's LEVEL_ORDER
+
+    if digest.kind == DigestKind.WEEKLY:
+        template = "emails/weekly_department"
+        context = cadence.weekly_list_context(department=digest.department, now=now)
+    elif digest.kind == DigestKind.MONTHLY:
+        template = "emails/monthly_report_card"
+        context = cadence.monthly_report_context(department=digest.department, month_first=digest.period_start, now=now)
+    else:
+        template = "emails/reminder_digest"
+        context = reminder_digest_context(digest)
+    context.update(recipient_name=digest.recipient.get_full_name(), site_url=getattr(settings, "SITE_URL", ""))
+    subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
+    message = EmailMultiAlternatives(
+        subject=subject, body=render_to_string(f"{template}_body.txt", context), to=[digest.recipient.email]
+    )
+    message.attach_alternative(render_to_string(f"{template}_body.html", context), "text/html")
+    return message
+
+
+def reminder_digest_context(digest: ReminderDigest) -> dict:
+    """Per level, the count of the digest's notifications and the first tasks (one query, plus one per level)."""
     notes = Notification.objects.filter(digest=digest)
     counts = dict(notes.order_by().values_list("level").annotate(n=Count("pk")))
     items: dict[str, list] = {}
@@ -193,29 +215,19 @@ def digest_message(digest: ReminderDigest) -> EmailMultiAlternatives:
         for level in LEVEL_ORDER
         if counts.get(level.value)
     ]
-    context = {
-        "recipient_name": digest.recipient.get_full_name(),
-        "groups": groups,
-        "total": sum(counts.values()),
-        "site_url": getattr(settings, "SITE_URL", ""),
-    }
-    subject = " ".join(render_to_string("emails/reminder_digest_subject.txt", context).split())
-    message = EmailMultiAlternatives(
-        subject=subject,
-        body=render_to_string("emails/reminder_digest_body.txt", context),
-        to=[digest.recipient.email],
-    )
-    message.attach_alternative(render_to_string("emails/reminder_digest_body.html", context), "text/html")
-    return message
+    return {"groups": groups, "total": sum(counts.values())}
 
 
 def _task_url(pk: int) -> str:
-    # The task page belongs to the workflow views; without it the e-mail lists tasks unlinked.
+    # A link in an e-mail needs the site's address (settings.SITE_URL); without it, or
+    # without the task page, the e-mail lists the tasks unlinked.
+    site = getattr(settings, "SITE_URL", "").rstrip("/")
+    if not site:
+        return ""
     try:
-        path = reverse("tasks:detail", args=[pk])
+        return site + reverse("tasks:detail", args=[pk])
     except NoReverseMatch:
         return ""
-    return getattr(settings, "SITE_URL", "").rstrip("/") + path
 
 
 def _open():
@@ -251,6 +263,7 @@ __all__ = [
     "notifications_mark_all_read",
     "notifications_unread_count",
     "notifications_unread_for",
+    "reminder_digest_context",
     "reminder_digest_send",
     "reminder_digests_send_due",
 ]

@@ -14,4 +14,12 @@ BEAT_SCHEDULE: dict = {
         # A message that waited longer than the interval is superseded by the next one.
         "options": {"expires": 14 * 60},
     },
+    # 一周一调度, 一月一推进, 回头看: the job queues each week's and month's mailings and
+    # each quarter's look-back draw once, on the period's first working day (Monday and
+    # the 1st, unless a holiday moves it), so it runs daily and repeats harmlessly.
+    "run-cadence": {
+        "task": "tasks.jobs.run_cadence",
+        "schedule": crontab(minute=30, hour=8),
+        "options": {"expires": 6 * 60 * 60},
+    },
 }

@@ -15,6 +15,9 @@ from django.utils.translation import gettext_lazy as _
 __all__ = [
     "Audience",
     "ClaimStatus",
+    "DigestKind",
+    "LookBackDraw",
+    "LookBackSample",
     "Notification",
     "ReminderClaim",
     "ReminderDigest",
@@ -147,12 +150,28 @@ class ReminderClaim(models.Model):
         return f"{self.task_id} {self.level} {self.deadline:%Y-%m-%d}"
 
 
-class ReminderDigest(models.Model):
-    """One e-mail to one recipient for one reminder run, listing all their new notifications."""
+class DigestKind(models.TextChoices):
+    REMINDERS = "reminders", _("reminders")
+    WEEKLY = "weekly", _("weekly department list")  # 一周一调度
+    MONTHLY = "monthly", _("monthly report card")  # 一月一推进
 
+
+class ReminderDigest(models.Model):
+    """One e-mail to one recipient: a reminder run's new notifications, or a weekly or monthly mailing.
+
+    A weekly or monthly mailing is inserted once per (kind, period, recipient, department)
+    under the unique constraint, so the daily cadence job can run any number of times.
+    """
+
+    kind = models.CharField(_("kind"), max_length=16, choices=DigestKind.choices, default=DigestKind.REMINDERS)
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.CASCADE, related_name="reminder_digests", verbose_name=_("recipient")
     )
+    # Weekly and monthly mailings: the department they are about and the period's first day.
+    department = models.ForeignKey(
+        "org.Department", models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("department")
+    )
+    period_start = models.DateField(_("period"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     # Set by the sender that holds it; a sender that died leaves it, and it goes stale.
@@ -165,6 +184,13 @@ class ReminderDigest(models.Model):
     class Meta:
         verbose_name = _("reminder e-mail")
         verbose_name_plural = _("reminder e-mails")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "period_start", "department", "recipient"],
+                condition=~Q(kind="reminders"),
+                name="reminder_digest_once_per_period",
+            ),
+        ]
         indexes = [
             # Each run's retry of e-mails that are due again after a failure.
             models.Index(
@@ -223,3 +249,61 @@ class Notification(models.Model):
     @property
     def is_read(self) -> bool:
         return self.read_at is not None
+
+
+class LookBackDraw(models.Model):
+    """回头看: the quarter's draw for one department; its row is the claim that it was drawn once."""
+
+    department = models.ForeignKey(
+        "org.Department", models.CASCADE, related_name="look_back_draws", verbose_name=_("department")
+    )
+    quarter_start = models.DateField(_("quarter"))
+    share = models.DecimalField(_("share"), max_digits=4, decimal_places=3)
+    # Derived from the quarter and the department, stored so the draw can be repeated and checked.
+    seed = models.CharField(_("seed"), max_length=64)
+    closed_count = models.PositiveIntegerField(_("closed in the quarter"))
+    drawn_at = models.DateTimeField(_("drawn at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-quarter_start", "department_id"]
+        verbose_name = _("look-back draw")
+        verbose_name_plural = _("look-back draws")
+        constraints = [
+            models.UniqueConstraint(fields=["department", "quarter_start"], name="look_back_draw_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.department_id} {self.quarter_start}"
+
+
+class LookBackSample(models.Model):
+    """A closed task drawn for re-checking: the supervision office's look-back queue until checked."""
+
+    class Outcome(models.TextChoices):
+        CONFIRMED = "confirmed", _("confirmed solved")
+        REOPENED = "reopened", _("reopened")
+
+    # No index of its own: the unique constraint below starts with the draw.
+    draw = models.ForeignKey(
+        LookBackDraw, models.CASCADE, related_name="samples", db_index=False, verbose_name=_("draw")
+    )
+    task = models.ForeignKey("tasks.Task", models.CASCADE, related_name="look_back_samples", verbose_name=_("task"))
+    checked_at = models.DateTimeField(_("checked at"), null=True, blank=True)
+    checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("checked by")
+    )
+    outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices, blank=True, default="")
+    note = models.TextField(_("note"), blank=True, default="")
+
+    class Meta:
+        ordering = ["draw_id", "task_id"]
+        verbose_name = _("look-back sample")
+        verbose_name_plural = _("look-back queue")
+        constraints = [models.UniqueConstraint(fields=["draw", "task"], name="look_back_sample_once")]
+        indexes = [
+            # The supervision office's queue: samples not checked yet, oldest draw first.
+            models.Index(fields=["draw"], condition=Q(checked_at__isnull=True), name="look_back_open_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.draw_id} {self.task_id}"

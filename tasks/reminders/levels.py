@@ -117,17 +117,22 @@ def level_on(*, deadline: dt.datetime, today: dt.date, rules: dict[str, LevelRul
 
 
 def level_in(windows: list[Window], deadline: dt.datetime) -> str | None:
-    day = timezone.localdate(deadline)
+    day = local_date(deadline)
     return next((w.level for w in windows if w.level in DEADLINE_LEVELS and w.contains(day)), None)
 
 
 def registration_day_end(created_at: dt.datetime) -> dt.datetime:
     """The end of a task's registration working day: the same-day targets' deadline."""
-    return calendar.end_of_day(calendar.add_working_days(timezone.localdate(created_at), 0))
+    return calendar.end_of_day(calendar.add_working_days(local_date(created_at), 0))
 
 
 def start_of(day: dt.date) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min), timezone.get_default_timezone())
+
+
+def local_date(moment: dt.datetime) -> dt.date:
+    """The date in the project's time zone (TIME_ZONE), whatever time zone a request activated."""
+    return timezone.localdate(moment, timezone.get_default_timezone())
 
 
 def tasks_missed_same_day(*, user, now: dt.datetime):
@@ -138,7 +143,7 @@ def tasks_missed_same_day(*, user, now: dt.datetime):
     """
     if not user.sees_all_departments:
         return Task.objects.none()
-    ended = calendar.add_working_days(timezone.localdate(now), -1) + dt.timedelta(days=1)
+    ended = calendar.add_working_days(local_date(now), -1) + dt.timedelta(days=1)
     missed = Case(
         *[When(state=state, then=Value(level.value)) for level, state in SAME_DAY_LEVELS.items()],
         output_field=CharField(),

@@ -17,7 +17,7 @@ from ..errors import DomainError
 from ..models import HANDLING_STATES, Task
 from ..models.reminders import Audience, ClaimStatus, ReminderClaim, ReminderDigest, ReminderLevel
 from .claims import Claim, candidates, insert_claims, insert_notifications
-from .levels import SAME_DAY_LEVELS, LevelRule, Window, level_in, level_windows, reminder_rules
+from .levels import SAME_DAY_LEVELS, LevelRule, Window, level_in, level_windows, local_date, reminder_rules
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +98,7 @@ class _Run:
 
     def __init__(self, *, now, limit, batch_size):
         self.now = now
-        self.today = timezone.localdate(now)
+        self.today = local_date(now)
         self.limit = limit
         self.batch_size = batch_size
         self.token = uuid.uuid4().hex
