@@ -84,6 +84,14 @@ def test_the_reminder_job_hands_failed_mail_to_the_retrying_job(cast, department
     assert Notification.objects.count() == 2
 
 
+def test_a_run_that_stops_at_its_limit_queues_the_rest_at_once(cast, departments, eager):
+    for _ in range(5):
+        open_task(departments.zhujian, "2021-11-17")
+    first = jobs.send_due_reminders.apply(kwargs={"now": "2021-11-17T09:00:00+08:00", "limit": 2}).get()
+    assert first["more"] and first["sent"]["due_today"] == 2
+    assert Notification.objects.filter(recipient=cast.handler_zhujian).count() == 5  # the chained runs sent the rest
+
+
 def test_a_domain_error_is_not_retried(db, retries):
     result = jobs.send_reminder_digest.apply(args=(987654,))
     assert result.failed() and isinstance(result.result, DomainError)

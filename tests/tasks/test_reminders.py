@@ -373,6 +373,24 @@ def test_the_limit_bounds_a_run_and_the_next_run_sends_the_rest(cast, department
     assert all(levels_of(task) == [L.DUE_SOON] for task in soon)
 
 
+@pytest.mark.parametrize("insert", ["_insert_on_conflict", "_insert_one_by_one"])
+def test_a_claim_is_won_by_the_first_insert_only(cast, departments, insert):
+    from django.db import transaction
+
+    from tasks.reminders import claims
+
+    insert = getattr(claims, insert)
+    task = open_task(departments.zhujian, "2021-11-17")
+    rows = [(task.pk, task.deadline, task.lead_department_id)]
+    with transaction.atomic():  # a lost race must not break the caller's transaction
+        first = insert(rows, level=L.DUE_TODAY, token="a" * 32, now=at("2021-11-17"))
+        second = insert(rows, level=L.DUE_TODAY, token="b" * 32, now=at("2021-11-17"))
+        other_level = insert(rows, level=L.OVERDUE, token="b" * 32, now=at("2021-11-17"))
+        assert ReminderClaim.objects.count() == 2
+    assert list(first) == [task.pk] and second == {} and list(other_level) == [task.pk]
+    assert ReminderClaim.objects.get(pk=first[task.pk]).token == "a" * 32
+
+
 def test_a_naive_now_is_refused(db):
     from tasks.errors import DomainError
 
