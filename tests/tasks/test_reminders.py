@@ -532,23 +532,23 @@ def test_my_unread_notifications_newest_first_and_marking_them_read(cast, depart
     second = open_task(departments.zhujian, "2021-11-18")
     reminders_send_due(now=at("2021-11-16"))  # first: due soon
     reminders_send_due(now=at("2021-11-17"))  # first: due today; second: due soon
-    head = cast.handler_zhujian
-    unread = notifications_unread_for(user=head)
+    handler = cast.handler_zhujian
+    unread = notifications_unread_for(user=handler)
     assert [(n.task_id, n.level) for n in unread] == [
         (second.pk, L.DUE_SOON),
         (first.pk, L.DUE_TODAY),
         (first.pk, L.DUE_SOON),
     ]  # the same run writes due today before due soon, so it is the older of the two
-    assert notifications_unread_count(user=head) == 3
+    assert notifications_unread_count(user=handler) == 3
     with pytest.raises(DomainError, match="not yours"):
         notification_mark_read(user=cast.handler_chengguan, notification_id=unread[0].pk, now=at("2021-11-17"))
-    notification_mark_read(user=head, notification_id=unread[0].pk, now=at("2021-11-17", "10:00"))
-    notification_mark_read(user=head, notification_id=unread[0].pk, now=at("2021-11-17", "11:00"))  # again: no-op
+    notification_mark_read(user=handler, notification_id=unread[0].pk, now=at("2021-11-17", "10:00"))
+    notification_mark_read(user=handler, notification_id=unread[0].pk, now=at("2021-11-17", "11:00"))  # again: no-op
     unread[0].refresh_from_db()
     assert unread[0].read_at == at("2021-11-17", "10:00")
-    assert notifications_unread_count(user=head) == 2
-    assert notifications_mark_all_read(user=head, now=at("2021-11-17", "12:00")) == 2
-    assert notifications_unread_for(user=head) == [] and notifications_unread_count(user=cast.head_zhujian) == 1
+    assert notifications_unread_count(user=handler) == 2
+    assert notifications_mark_all_read(user=handler, now=at("2021-11-17", "12:00")) == 2
+    assert notifications_unread_for(user=handler) == [] and notifications_unread_count(user=cast.head_zhujian) == 1
 
 
 # --- Cost --------------------------------------------------------------------------
