@@ -29,9 +29,11 @@ from tasks.services.rules import check_role
 from .readers import Table
 from .result import Batch, DuplicateRow, ErrorRow, ImportResult
 from .validate import Reference, validate_row
-from .writer import lock_imports, stored_duplicates, write_rows
+from .writer import lock_imports, refresh_statistics, stored_duplicates, write_rows
 
 BATCH_SIZE = 2000
+# Statistics are refreshed after the first batch and then every this many batches.
+ANALYZE_EVERY = 50
 # A batch that hits a unique constraint (a concurrent import stored the same number, or
 # a random tracking number collided) is checked and written again this many times.
 ATTEMPTS = 3
@@ -82,6 +84,7 @@ class _Run:
         # different keys sharing a 64-bit hash (odds ~1e-8 at a million rows) would show
         # as "duplicate of row N" in the report, never vanish silently.
         self.seen: dict[int, int] = {}
+        self.batches = 0
 
     def _error(self, number, cells, problems) -> ErrorRow:
         return ErrorRow(number, list(cells), [(self.header.header_of(f) if f else "", m) for f, m in problems])
@@ -108,6 +111,9 @@ class _Run:
                 continue
             self.seen.update(seen)
             self.result.add(batch)
+            self.batches += 1
+            if not self.dry_run and self.batches % ANALYZE_EVERY == 1:
+                refresh_statistics()
             return
 
     def _commit(self, checked: list, *, now: dt.datetime) -> tuple[Batch, dict]:

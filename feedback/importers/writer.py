@@ -37,6 +37,18 @@ def lock_imports() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_IMPORT_LOCK])
 
 
+def refresh_statistics() -> None:
+    """ANALYZE the suggestions table on PostgreSQL (outside the batch transactions).
+
+    A big import into a small table leaves the planner's row counts far behind: with
+    them it reads the whole table for every batch's duplicate check instead of using
+    the fingerprint and number indexes, and the import slows down as it grows.
+    """
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(Suggestion._meta.db_table)}")
+
+
 def stored_duplicates(rows: list[Row]) -> dict[tuple, str]:
     """Duplicate key -> tracking number of the stored suggestion, for the rows already stored."""
     found: dict[tuple, str] = {}

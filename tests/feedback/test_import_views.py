@@ -148,3 +148,19 @@ def test_template_has_the_headers_a_sample_and_the_allowed_values(client, org, c
     result = suggestion_import(table=open_table(path))
     assert result.summary() == "imported=1 duplicates=0 errors=0"
     assert Suggestion.objects.get().task.lead_department.name == "住建局"
+
+
+def test_upload_page_query_count_does_not_grow_with_jobs(client, org, cast, media, django_assert_num_queries):
+    login(client, cast.supervisor)
+
+    def add_jobs(n):
+        for i in range(n):
+            ImportJob.objects.create(uploaded_by=cast.registrar, original_name=f"f{i}.csv", file="imports/x.csv")
+
+    add_jobs(1)
+    with django_assert_num_queries(4) as first:  # session, user, user's department (header), jobs
+        assert client.get(reverse("feedback:import")).status_code == 200
+    add_jobs(5)
+    with django_assert_num_queries(len(first.captured_queries)):
+        page = client.get(reverse("feedback:import"))
+    assert page.content.decode().count("data-job=") == 6
