@@ -92,7 +92,11 @@ class Deadlines:
     """tasks.deadlines, cached per (category, urgency, channel, date) where the answer allows it."""
 
     def __init__(self, clock: Clock):
+        from tasks.models import DeadlineRule
+
         self.clock = clock
+        # A channel without a rule of its own follows the general rule: one cache entry for all such.
+        self._own_rules = set(DeadlineRule.objects.exclude(channel="").values_list("category", "urgency", "channel"))
         self._stages: dict = {}
         self._callback: dict = {}
         self._days: dict = {}
@@ -108,17 +112,20 @@ class Deadlines:
             hit = cache[key] = first if first == last else False
         return hit if hit is not False else compute(self.clock.at(w))
 
+    def _scope(self, category, urgency, channel) -> str:
+        return channel if (category, urgency, channel) in self._own_rules else ""
+
     def stages(self, category: str, urgency: str, channel: str, w: int) -> deadlines.StageDeadlines:
         """Acceptance and handling deadlines (and the rule) for a task assigned at `w`."""
         return self._cached(
-            self._stages, (category, urgency, channel, w // MINUTES), w,
+            self._stages, (category, urgency, self._scope(category, urgency, channel), w // MINUTES), w,
             lambda start: deadlines.stage_deadlines(category=category, urgency=urgency, channel=channel, start=start),
         )
 
     def callback(self, category: str, urgency: str, channel: str, w: int) -> dt.datetime:
         """When the callback is due after a reply at `w`."""
         return self._cached(
-            self._callback, (category, urgency, channel, w // MINUTES), w,
+            self._callback, (category, urgency, self._scope(category, urgency, channel), w // MINUTES), w,
             lambda at: deadlines.callback_deadline(category=category, urgency=urgency, channel=channel, replied_at=at),
         )
 

@@ -11,17 +11,25 @@ task that may end anywhere (a TV problem), keeps the state reached so far.
 """
 
 import random
+import zoneinfo
+
+from django.conf import settings
 
 from feedback.models import CallbackResult
 from tasks import calendar
 from tasks.models import Action, State, TaskRequest
-from tasks.services._base import iso  # the timeline's datetime format, exactly as the services write it
 
 from .clock import MINUTES, Clock, Deadlines
 from .rows import AssistRow, CallbackRow, RequestRow
 
 Kind, Status = TaskRequest.Kind, TaskRequest.Status
 DAY = MINUTES
+_LOCAL = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+
+
+def iso(value):
+    """tasks.services._base.iso (local time, ISO 8601) without its per-call time-zone lookup."""
+    return value.astimezone(_LOCAL).isoformat() if value is not None else None
 
 
 class Stop(Exception):

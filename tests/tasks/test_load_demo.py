@@ -14,6 +14,7 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.db.models import Count, Max, Min
 from django.test import RequestFactory
 
@@ -364,6 +365,29 @@ def test_the_same_seed_gives_the_same_data(loaded):
     wipe_generated_year()
     load(seed=99)
     assert fingerprint() != first
+
+
+def test_postgres_gets_its_search_indexes_and_foreign_keys_back(require_postgres):
+    """The loader drops them for speed inside its transaction; they must all be there after."""
+    tables = ["feedback_suggestion", "tasks_task", "tasks_taskevent", "feedback_callback", "tasks_taskrequest",
+              "tasks_taskassist"]
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE INDEX demo_test_content_gin ON feedback_suggestion USING gin (to_tsvector('simple', content))")
+
+        def schema():
+            cursor.execute(
+                "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                "WHERE conrelid::regclass::text = ANY(%s) ORDER BY 1, 2", [tables])
+            constraints = cursor.fetchall()
+            cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = ANY(%s) ORDER BY 1", [tables])
+            return constraints, cursor.fetchall()
+
+        before = schema()
+        assert any(definition.startswith("FOREIGN KEY") for _t, _n, definition in before[0])
+        load()
+        assert schema() == before
+        cursor.execute("SELECT count(*) FROM feedback_suggestion WHERE to_tsvector('simple', content) @@ 'x'::tsquery")
+    assert Suggestion.objects.count() == SMALL
 
 
 def test_too_few_suggestions_is_refused_with_a_clear_message(db):
