@@ -6,7 +6,7 @@ from feedback.importers.background import import_job_run
 
 # A second delivery finds the job held by a live worker: look again after the lease, so a
 # worker killed mid-import (acks_late requeues its message) is taken over once it is stale.
-BUSY_RETRY_SECONDS = 150
+BUSY_RETRY_SECONDS = 200
 
 
 @shared_task(bind=True, acks_late=True, max_retries=5, time_limit=3600, soft_time_limit=3500)

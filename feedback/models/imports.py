@@ -31,7 +31,8 @@ class ImportJob(models.Model):
         FAILED = "failed", _("stopped by an error")
 
     # A running job whose heartbeat is older than this lost its worker; another may resume it.
-    STALE_AFTER_SECONDS = 120
+    # Generous: opening a very large workbook and counting its rows happens before the first batch.
+    STALE_AFTER_SECONDS = 600
 
     file = models.FileField(_("file"), upload_to=_upload_to, max_length=200)
     original_name = models.CharField(_("file name"), max_length=255)
