@@ -154,7 +154,10 @@ def reminder_digest_send(*, digest_id: int, now: dt.datetime, connection=None) -
             sending_since=None,
             last_error=repr(exc)[:500],
             next_attempt_at=now + email_backoff(attempts),
-            given_up=attempts >= MAX_EMAIL_ATTEMPTS or not is_transient(exc),
+            # Any error is tried again by the next runs, with backoff, up to the last attempt
+            # (a bug fixed by a deployment still gets the mail out); only mail-server errors
+            # are also retried at once by the Celery job.
+            given_up=attempts >= MAX_EMAIL_ATTEMPTS,
         )
         raise
     ReminderDigest.objects.filter(pk=digest.pk).update(sent_at=now, sending_since=None, last_error="")

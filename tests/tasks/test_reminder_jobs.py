@@ -108,7 +108,8 @@ def test_an_error_that_is_not_the_mail_servers_is_not_retried(cast, departments,
     result = jobs.send_reminder_digest.apply(args=(digest.pk,))
     assert result.failed() and retries == []
     digest.refresh_from_db()
-    assert digest.given_up and "TemplateDoesNotExist" in digest.last_error
+    assert "TemplateDoesNotExist" in digest.last_error and digest.sent_at is None
+    assert not digest.given_up  # the next runs try again, with backoff, up to the last attempt
 
 
 def test_the_job_refuses_a_date_that_is_not_iso(db):
