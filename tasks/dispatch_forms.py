@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from django import forms
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -43,7 +43,7 @@ class BulkRefusal(DomainError):
     def __init__(self, *, task_id: int, tracking_number: str | None, reason):
         self.task_id, self.tracking_number, self.reason = task_id, tracking_number, reason
         name = f"#{task_id} ({tracking_number})" if tracking_number else f"#{task_id}"
-        super().__init__(_t("Task %(task)s: %(reason)s") % {"task": name, "reason": reason})
+        super().__init__(gettext("Task %(task)s: %(reason)s") % {"task": name, "reason": reason})
 
 
 def _first_tracking_number(task_id: int) -> str | None:
@@ -58,10 +58,10 @@ def _first_tracking_number(task_id: int) -> str | None:
 def _checked_ids(task_ids: Iterable[int]) -> list[int]:
     ids = sorted(set(task_ids))
     if not ids:
-        raise DomainError(_t("Select at least one task."))
+        raise DomainError(gettext("Select at least one task."))
     if len(ids) > MAX_BULK:
         raise DomainError(
-            _t("Select at most %(max)d tasks at a time; %(count)d were selected.")
+            gettext("Select at most %(max)d tasks at a time; %(count)d were selected.")
             % {"max": MAX_BULK, "count": len(ids)}
         )
     return ids
@@ -76,7 +76,7 @@ def _each_or_none(*, actor: User, task_ids: Iterable[int], step: Callable[[Task]
         for pk in ids:
             try:
                 if pk not in found:
-                    raise DomainError(_t("This task no longer exists."))
+                    raise DomainError(gettext("This task no longer exists."))
                 done.append(step(found[pk]))
             except DomainError as exc:
                 # Raised inside the atomic block: every task done so far is rolled back.
@@ -126,15 +126,15 @@ def tasks_merge_selected(
     """Merge the selected tasks into the one chosen among them (services.task_merge: all or nothing)."""
     ids = _checked_ids(task_ids)
     if len(ids) < 2:
-        raise DomainError(_t("Select at least two tasks to merge."))
+        raise DomainError(gettext("Select at least two tasks to merge."))
     if target_id not in ids:
-        raise DomainError(_t("Choose the task to keep among the selected tasks."))
+        raise DomainError(gettext("Choose the task to keep among the selected tasks."))
     found = tasks_visible_to(actor).in_bulk(ids)
     missing = [pk for pk in ids if pk not in found]
     if missing:
         raise BulkRefusal(
             task_id=missing[0], tracking_number=_first_tracking_number(missing[0]),
-            reason=_t("This task no longer exists."),
+            reason=gettext("This task no longer exists."),
         )
     sources = [found[pk] for pk in ids if pk != target_id]
     return services.task_merge(actor=actor, target=found[target_id], sources=sources, note=note, now=now)
@@ -350,7 +350,7 @@ class BulkMergeForm(BulkForm):
             actor=self.user, task_ids=data["tasks"], target_id=data["merge_target"], note=data["merge_note"], now=now
         )
         merged = [pk for pk in data["tasks"] if pk != kept.pk]
-        return _t("Tasks %(tasks)s were merged into task #%(id)s.") % {
+        return gettext("Tasks %(tasks)s were merged into task #%(id)s.") % {
             "tasks": ", ".join(f"#{pk}" for pk in merged), "id": kept.pk}
 
 
