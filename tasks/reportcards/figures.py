@@ -5,9 +5,11 @@ Every function takes `source`: LIVE counts the records now; ROLLUP sums the dail
 rollups.MAX_STALENESS old and counts live otherwise. A card says which it used and its
 "as of" moment. "Overdue" is always counted live at `now`.
 
-Query counts (constant whatever the rows, units or steps): a card is 2 queries from the
-rollups (6 live), plus 1 to check freshness under AUTO; by department or township 3 (7);
-a trend 1 (5); a comparison adds the previous period's card and the units' average.
+Query counts, constant whatever the rows, units or steps (tests/tasks/test_reportcard_rollups.py):
+a card is 3 from the rollups (refresh row, one sum, overdue) or 6 live (five families,
+overdue), 7 under AUTO when it falls back to live; by department or township one more
+(the list of units); a trend 2 or 5 (no overdue); a comparison the card, the previous
+period's (without overdue) and the units' average.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import dataclasses
 import datetime as dt
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from org.models import Department, Township
 from tasks.errors import DomainError
@@ -112,7 +115,9 @@ def _resolve_source(source):
     if source == ROLLUP:
         refresh = latest_refresh()
         if refresh is None:
-            raise DomainError("The report card rollups were never built; run rollups_refresh() first.")
+            raise DomainError(
+                _("The report card figures have not been pre-aggregated yet; count them live or refresh them first.")
+            )
         return ROLLUP, refresh
     if source != AUTO:
         raise ValueError(f"unknown source {source!r}")
