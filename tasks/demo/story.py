@@ -73,7 +73,7 @@ class Story:
         detours = not self.relaxed and plan.episode is None
         returned = target in (S.RETURN_REQUESTED, S.RETURNED) or (detours and self.chance(0.02))
         refused = not returned and detours and self.chance(0.006)
-        assisting = ctx.assisting_for(plan.topic, lead, plan.township) if self.chance(0.10) and not returned else ()
+        assisting = ctx.assisting_for(plan.topic, lead, plan.township) if self.chance(0.11) and not returned else ()
         days = 10 if plan.episode else (self.rng.choice((3, 5, 10)) if self.chance(0.02) else None)
         when = sim.later(5, 120)
         if plan.hold:

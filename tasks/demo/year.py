@@ -1,8 +1,9 @@
 """The generated 2021: about 61,000 suggestions and their tasks in every state, bulk-inserted.
 
-Plans are drawn, sorted by registration time, walked through the lifecycle in memory
-(tasks.demo.story) and written a chunk at a time with bulk_create: tasks first (so
-suggestions, requests, callbacks, assists and timeline rows get their ids), then the rest.
+Plans are drawn, sorted by registration time (so ids grow with time), walked through the
+lifecycle in memory (tasks.demo.story) and written a chunk at a time (tasks.demo.rows):
+ids are allocated first, so suggestions, callbacks, requests and timeline rows can point
+at their task, then every table is inserted with COPY (PostgreSQL) or executemany.
 
 The year is there once: every generated suggestion carries an external number starting
 with MARKER (DEMO2021-000001 …), and the generator does nothing when one exists.
@@ -31,15 +32,16 @@ from .story import live
 MARKER = "DEMO2021-"
 YEAR_FIRST, YEAR_LAST = dt.date(2021, 1, 1), dt.date(2021, 12, 31)
 CHUNK = 2000  # plans simulated and written at a time: bounds memory
-BATCH = 2000  # rows per INSERT
 _TRACKING_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # as feedback.models.suggestion
 _MOBILE_PREFIXES = ("130", "131", "132", "133", "135", "136", "137", "138", "139", "150", "151", "152", "155", "157",
                     "158", "159", "177", "180", "181", "182", "183", "185", "186", "187", "188", "189", "199")
 
 
 def year_exists() -> bool:
-    """True when a previous run generated the year (its suggestions carry the marker)."""
-    return Suggestion.objects.filter(external_id__startswith=MARKER).exists()
+    """True when a previous run generated the year (its first suggestion carries the marker's number 000001)."""
+    # The year is written in one transaction, so its first number is there exactly when all of it is.
+    # Naming every channel lets the (channel, external_id) unique index answer at any table size.
+    return Suggestion.objects.filter(channel__in=list(Channel.values), external_id=f"{MARKER}{1:06d}").exists()
 
 
 class Context:
@@ -110,7 +112,7 @@ class Year:
     # --- plans ----------------------------------------------------------------------
 
     def plans(self) -> list:
-        planner, rng, clock = self.planner, self.rng, self.ctx.clock
+        planner, rng = self.planner, self.rng
         tv, merged, open_counts = state_counts(self.total)
         closed = self.total - tv - merged - sum(open_counts.values())
         if closed < merged:
