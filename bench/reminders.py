@@ -42,19 +42,38 @@ from django.utils.dateparse import parse_datetime  # noqa: E402
 from org.models import Department, Township, User  # noqa: E402
 from tasks import calendar  # noqa: E402
 from tasks.models import State, Task  # noqa: E402
-from tasks.models.reminders import Notification, ReminderClaim, ReminderDigest  # noqa: E402
+from tasks.models.reminders import (  # noqa: E402
+    LookBackDraw,
+    LookBackSample,
+    Notification,
+    ReminderClaim,
+    ReminderDigest,
+)
 from tasks.reminders import reminders_send_due  # noqa: E402
 
+REMINDER_MODELS = [Notification, ReminderDigest, ReminderClaim, LookBackSample, LookBackDraw]
 PREFIX = "bench-reminders"
 DEPARTMENTS = 20
 HANDLERS_PER_DEPARTMENT = 3
 
 
 def ensure_schema():
-    """Apply the migrations, then create any table a model has and the migrations lack yet."""
+    """Apply the migrations, then create any table a model has and the migrations lack yet.
+
+    A reminder table whose columns differ from its model (a bench run before the model
+    changed, still without a migration) is dropped and created again: it holds bench rows.
+    """
     call_command("migrate", verbosity=0)
     existing = set(connection.introspection.table_names())
     with connection.schema_editor() as editor:
+        for model in REMINDER_MODELS:
+            table = model._meta.db_table
+            if table in existing:
+                with connection.cursor() as cursor:
+                    columns = {c.name for c in connection.introspection.get_table_description(cursor, table)}
+                if columns != {f.column for f in model._meta.concrete_fields}:
+                    editor.delete_model(model)
+                    existing.discard(table)
         for model in apps.get_models():
             if model._meta.managed and not model._meta.proxy and model._meta.db_table not in existing:
                 editor.create_model(model)
@@ -78,6 +97,9 @@ def reset():
     reset_reminders()
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {Task._meta.db_table} WHERE title LIKE %s", [PREFIX + "%"])
+        if connection.vendor == "postgresql":
+            # Give the deleted rows' space back, so "data size" is that of this run's rows.
+            cursor.execute(f"VACUUM FULL {Task._meta.db_table}")
 
 
 def ensure_people():
@@ -211,7 +233,7 @@ def timed_run(label: str, now: dt.datetime, limit: int):
     after, peak = rss_mb()
     print(
         f"{label}: {elapsed:.2f} s  queries={len(queries)}  "
-        f"memory: rss {before:.0f} MB before, peak {peak:.0f} MB (+{peak - before:.0f} MB)"
+        f"memory: rss {before:.0f} MB before, peak {peak:.0f} MB (+{max(0.0, peak - before):.0f} MB)"
     )
     print(f"  {summary.line()}")
     top = ", ".join(f"{kind} {seconds:.1f} s" for kind, seconds in by_kind.most_common(5) if seconds >= 0.05)

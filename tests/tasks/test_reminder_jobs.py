@@ -57,6 +57,17 @@ def test_the_beat_schedule_runs_the_reminder_job_every_quarter_hour_of_the_worki
     assert schedule.day_of_week == set(range(7))  # 调休 Saturdays are working days
 
 
+def test_the_cadence_job_runs_daily_and_sends_the_weeks_lists_once(cast, departments):
+    entry = BEAT_SCHEDULE["run-cadence"]
+    assert entry["task"] == jobs.run_cadence.name
+    assert entry["schedule"].hour == {8} and entry["schedule"].minute == {30}
+    first = jobs.run_cadence.apply(kwargs={"now": "2021-11-15T08:30:00+08:00"}).get()
+    assert (first["weekly"], first["monthly"], first["emails"]) == (4, 2, 6)
+    again = jobs.run_cadence.apply(kwargs={"now": "2021-11-16T08:30:00+08:00"}).get()
+    assert (again["weekly"], again["monthly"], again["emails"]) == (0, 0, 0)
+    assert len(mail.outbox) == 6
+
+
 def test_the_digest_job_retries_a_failing_mail_server_until_it_recovers(cast, departments, flaky, retries):
     flaky.failures = 3  # the run's own attempt, then two retries by the job
     open_task(departments.zhujian, "2021-11-18")
