@@ -33,7 +33,20 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-from django.db.models import Case, Count, DateTimeField, F, Prefetch, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    DateTimeField,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -95,10 +108,17 @@ def dispatch_queue(
         if received_to:
             received = received.filter(received_at__lt=local_midnight(received_to + dt.timedelta(days=1)))
         tasks = tasks.filter(pk__in=received.values("task_id"))
-    suggestions = Suggestion.objects.only("pk", "task_id", "tracking_number", "received_at", "content")
-    return tasks.prefetch_related(
-        Prefetch("suggestions", queryset=suggestions.order_by("received_at", "pk"))
-    ).order_by("created_at", "pk")
+    # Only the first suggestion of each task (a sliced prefetch: one window-function query),
+    # and how many there are: a task that absorbed 300 duplicates must not load them all.
+    first = Suggestion.objects.only("pk", "task_id", "tracking_number", "received_at", "content")
+    count = Suggestion.objects.filter(task=OuterRef("pk")).order_by().values("task").annotate(n=Count("pk")).values("n")
+    return (
+        tasks.annotate(suggestion_count=Subquery(count, output_field=IntegerField()))
+        .prefetch_related(
+            Prefetch("suggestions", queryset=first.order_by("received_at", "pk")[:1], to_attr="first_suggestions")
+        )
+        .order_by("created_at", "pk")
+    )
 
 
 # --- Same-day targets ------------------------------------------------------------------

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 from django_tables2.paginators import LazyPaginator
 
+from org.models import User
 from tasks import dispatch_selectors as selectors
 from tasks.dispatch_forms import BULK_FORMS, BulkAssignForm, BulkForm, DispatchFilterForm, SameDayFilterForm
 from tasks.errors import DomainError
@@ -32,16 +33,16 @@ def paginate(request, queryset, per_page: int = PAGE_SIZE):
         raise Http404(str(exc)) from exc
 
 
-def _require(user, *roles) -> None:
+def _require(user, roles, message) -> None:
     if user.role not in roles:
-        raise PermissionDenied(_("This page is for the supervision office."))
+        raise PermissionDenied(message)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def dispatch_queue(request):
     """The unassigned tasks with filters; POST runs one bulk step on the ticked rows."""
-    _require(request.user, "supervisor")
+    _require(request.user, (User.Role.SUPERVISOR,), _("This page is for the supervision office."))
     filters = DispatchFilterForm(request.GET)
     bound, status = None, 200
     if request.method == "POST":
@@ -53,7 +54,10 @@ def dispatch_queue(request):
             bound = form_class(request.POST, user=request.user)
             done, status = _perform(request, bound)
             if done:
-                return redirect(request.get_full_path())
+                # The first page, same filters: the rows just handled left the queue, so a
+                # later page may now be past the end.
+                query = _query_without_page(request)
+                return redirect(f"{request.path}?{query}" if query else request.path)
     page = paginate(request, selectors.dispatch_queue(request.user, **filters.filters()))
     return render(request, "tasks/dispatch.html", {
         "now": timezone.now(),
@@ -98,7 +102,8 @@ def _query_without_page(request) -> str:
 @require_GET
 def same_day(request):
     """Tasks that missed a same-day target (report, review, assignment) in a period, with how late."""
-    _require(request.user, "supervisor", "leader")
+    roles = (User.Role.SUPERVISOR, User.Role.LEADER)
+    _require(request.user, roles, _("This page is for the supervision office and the leaders."))
     now = timezone.now()
     form = SameDayFilterForm(request.GET, today=timezone.localdate(now))
     first, last = form.period()

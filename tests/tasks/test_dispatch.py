@@ -151,6 +151,19 @@ def test_query_count_does_not_grow_with_rows(client, cast):
     assert _queue_queries(client, cast.supervisor) == few
 
 
+def test_a_row_shows_its_first_suggestion_and_how_many_more(client, cast):
+    task = _task()
+    first = task.suggestions.get()
+    first.received_at = timezone.now() - dt.timedelta(days=2)
+    first.save()
+    for _ in range(3):
+        SuggestionFactory(task=task, township=task.township)
+    [row] = _client(client, cast.supervisor).get(URL).context["page"].object_list
+    assert row.first_suggestions == [first] and row.suggestion_count == 4
+    assert f"{first.tracking_number} <span class=\"tag\"" in client.get(URL).text
+    assert "+3</span>" in client.get(URL).text
+
+
 # --- Bulk assign ----------------------------------------------------------------------------
 
 
@@ -159,12 +172,12 @@ def test_supervisor_assigns_three_tasks_in_one_step(client, cast, departments):
     untouched = _task()
     _client(client, cast.supervisor)
     response = client.post(
-        URL + "?channel=hotline",
+        URL + "?channel=hotline&page=2",
         {"action": "assign", "tasks": [t.pk for t in tasks], "lead_department": departments.zhujian.pk,
          "assign_note": "请尽快处理"},
     )
     assert response.status_code == 302
-    assert response["Location"] == URL + "?channel=hotline"  # back to the same filtered queue
+    assert response["Location"] == URL + "?channel=hotline"  # back to the first page of the same filtered queue
     for task in tasks:
         task.refresh_from_db()
         assert task.state == State.ASSIGNED
