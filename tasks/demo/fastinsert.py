@@ -99,9 +99,11 @@ def constraints_and_inverted_indexes_rebuilt_after(models_, *, adding: int, log=
     per row; checking a constraint or building an index once at the end is several times
     faster. The constraints are validated when added back, so nothing goes unchecked.
 
-    Only inside the caller's transaction (a failure restores everything, and the tables
-    stay locked until the commit), and only for a table holding fewer rows than the load
-    adds (on a big table, rebuilding would cost more than it saves).
+    Only inside the caller's transaction (a failure restores everything), and only for a
+    table holding fewer rows than the load adds (on a big table, rebuilding would cost more
+    than it saves). Dropping a foreign key locks both its tables, so the loaded tables and
+    the ones they refer to (users, departments, townships) stay locked until the commit:
+    load the demo before serving, as bin/run does.
     """
     if connection.vendor != "postgresql":
         yield

@@ -31,6 +31,14 @@ OPEN_WINDOWS = {
     S.AWAITING_APPROVAL: 20, S.REPLIED: 15, S.CALLED_BACK: 8, S.RETURN_REQUESTED: 15, S.RETURNED: 10,
 }
 MERGED_SHARE = 0.005
+# Shares of the closed tasks that took a detour on the way (at least one each, even in a small run).
+DETOURS = {
+    "return_approved": 0.02,  # assigned to a wrong department, returned, re-assigned
+    "return_refused": 0.006,
+    "extension_approved": 0.02,
+    "extension_refused": 0.01,
+    "look_back": 0.003,  # closed, drawn in the quarter's look-back review, redone
+}
 TV_PROBLEMS = 107
 
 # The campaign picked up in the second half of the year.
@@ -53,6 +61,8 @@ class Plan:
     township: object
     village: object
     topic: object
+    phrase: int = 0  # which of the topic's phrases the citizen uses (it decides the category)
+    detour: str = ""  # one of DETOURS, for a closed task
     episode: object = None
     lead: object = None  # forced lead department (TV problems)
     hold: int = 0  # a merge target is not assigned before this instant
@@ -112,11 +122,13 @@ class Planner:
             village = rng.choice(villages) if villages else None
         month = self.clock.days[day].month
         topic = topic or rng.choices(TOPICS, cum_weights=self._topic_cum[month])[0]
+        phrase = rng.randrange(len(topic.phrases))
         return Plan(
             target=target,
             reg_w=day * MINUTES + rng.randint(0, 450),
             channel=channel or self._weighted(CHANNEL_WEIGHTS),
-            category=self._weighted(topic.categories),
+            category=topic.phrases[phrase][0],
+            phrase=phrase,
             urgency=Urgency.URGENT if rng.random() < URGENT_SHARE else Urgency.NORMAL,
             township=township,
             village=village,

@@ -25,7 +25,7 @@ HANDLING = (S.ASSIGNED, S.ACCEPTED, S.IN_PROGRESS)
 class Story:
     """Walks one Sim to its plan's target state; `relaxed` (a retry) drops the slow detours."""
 
-    def __init__(self, ctx, sim: Sim, plan, where: str, relaxed: bool):
+    def __init__(self, ctx, sim: Sim, plan, where: text.Place, relaxed: bool):
         self.ctx, self.sim, self.plan, self.where, self.relaxed = ctx, sim, plan, where, relaxed
         self.rng = ctx.rng
 
@@ -70,9 +70,9 @@ class Story:
         sim, plan, target, ctx = self.sim, self.plan, self.plan.target, self.ctx
         lead = plan.lead or ctx.lead_for(plan.topic, plan.township)
         # TV problems go to the departments questioned on air, never a wrong one.
-        detours = not self.relaxed and plan.episode is None
-        returned = target in (S.RETURN_REQUESTED, S.RETURNED) or (detours and self.chance(0.02))
-        refused = not returned and detours and self.chance(0.006)
+        detour = "" if self.relaxed else plan.detour
+        returned = target in (S.RETURN_REQUESTED, S.RETURNED) or detour == "return_approved"
+        refused = detour == "return_refused"
         assisting = ctx.assisting_for(plan.topic, lead, plan.township) if self.chance(0.11) and not returned else ()
         days = 10 if plan.episode else (self.rng.choice((3, 5, 10)) if self.chance(0.02) else None)
         when = sim.later(5, 120)
@@ -114,10 +114,11 @@ class Story:
         open_plan = target != S.CLOSED
         if self.chance(0.5) or target == S.IN_PROGRESS or not first:
             sim.progress(self.between(sim.deadline_w(), 0.05, 0.4), rng.choice(text.PROGRESS_NOTES))
-        if first and not self.relaxed and not open_plan and self.chance(0.03):
+        detour = "" if self.relaxed or not first else self.plan.detour
+        if detour in ("extension_approved", "extension_refused"):
             sim.request_extension(self.between(sim.deadline_w(), 0.1, 0.6), rng.choice(text.EXTENSION_REASONS),
                                   rng.randint(5, 10))
-            if self.chance(0.67):
+            if detour == "extension_approved":
                 sim.approve_extension(sim.later(30, 500))
             else:
                 sim.refuse_extension(sim.later(30, 500), rng.choice(text.EXTENSION_REFUSALS))
@@ -137,10 +138,10 @@ class Story:
             if assist.replied_at is None:
                 assist_due = min(reply_w, self.ctx.clock.floor(assist.deadline))
                 sim.assist_reply(self.between(assist_due, 0.2, 0.9), assist,
-                                 rng.choice(text.ASSIST_REPLIES).format(place=self.where))
+                                 rng.choice(text.ASSIST_REPLIES).format(place=self.where.name))
         outcome = self.weighted(OUTCOMES)
         by_head = target != S.AWAITING_APPROVAL and self.chance(0.2)
-        sim.reply(reply_w, outcome, text.reply_text(rng, self.plan.topic, self.where, outcome), by_head)
+        sim.reply(reply_w, outcome, text.reply_text(rng, self.plan.topic, self.plan.phrase, self.where, outcome), by_head)
         if target == S.AWAITING_APPROVAL:
             return
         if not by_head:
@@ -160,7 +161,7 @@ class Story:
         if target == S.CALLED_BACK:
             return
         sim.close(sim.later(5, 240))
-        if first and not self.relaxed and self.chance(0.004):
+        if detour == "look_back":
             self.look_back()
 
     def look_back(self):

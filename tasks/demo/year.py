@@ -25,7 +25,7 @@ from .clock import MINUTES, Clock, Deadlines
 from .fastinsert import constraints_and_inverted_indexes_rebuilt_after
 from .rows import AssistRow, CallbackRow, EventRow, RequestRow, SuggestionRow, Table, TaskRow
 from .org import person_name
-from .plans import Planner, state_counts
+from .plans import DETOURS, Planner, state_counts
 from .simulate import Sim
 from .story import live
 
@@ -119,6 +119,7 @@ class Year:
             raise ValueError(f"{self.total} suggestions are too few for every state; use at least 200.")
         plans = [planner.plan(State.CLOSED, planner.closed_day()) for _ in range(closed)]
         targets = rng.sample(plans, merged)
+        self._detours(plans)
         for state, count in open_counts.items():
             plans += [planner.plan(state, planner.open_day(state)) for _ in range(count)]
         plans += self._tv_plans(tv)
@@ -126,6 +127,16 @@ class Year:
         for target in targets:
             planner.duplicate(target)
         return plans
+
+    def _detours(self, closed: list) -> None:
+        """Mark exact shares of the closed plans for each detour (a look-back needs a closing before the autumn)."""
+        shuffled = self.rng.sample(closed, len(closed))
+        september = self.ctx.clock.day_index(dt.date(YEAR_FIRST.year, 9, 1)) * MINUTES
+        for detour, share in DETOURS.items():
+            count = max(1, round(len(closed) * share))
+            pool = [p for p in shuffled if not p.detour and (detour != "look_back" or p.reg_w < september)]
+            for plan in pool[:count]:
+                plan.detour = detour
 
     def _tv_plans(self, count: int) -> list:
         """The problems raised on air: registered the working day after, led by a department questioned."""
@@ -180,7 +191,7 @@ class Year:
         village = plan.village
         community = village is not None and village.kind == Village.Kind.COMMUNITY
         where = content.place(rng, plan.township.name, village.name if village else None, community)
-        text = content.suggestion_content(rng, plan.topic, where, plan.channel)
+        text = content.suggestion_content(rng, plan.topic, plan.phrase, where, plan.channel)
         registered_at = ctx.clock.at(plan.reg_w)
         received_at = self._received_at(plan, registered_at)
         name, phone = self._citizen(plan.channel)

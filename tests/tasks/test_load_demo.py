@@ -1,8 +1,10 @@
 """python manage.py load_demo: the organisation, accounts, projects, TV episodes and a generated year.
 
-Most tests load a small year (600 suggestions, about a second). The replay test walks a
-sample of generated timelines through the real lifecycle services and checks that they
-produce the same rows: the generator writes in bulk, but must write what the services would.
+A small year (600 suggestions) is loaded once for the module and committed; each test runs
+in its own transaction on top of it, so the tests that load again, wipe or change rows
+leave it as it was. The replay test walks a sample of generated timelines through the real
+lifecycle services and checks that they produce the same rows: the generator writes in
+bulk, but must write what the services would.
 """
 
 import datetime as dt
@@ -16,7 +18,7 @@ from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.db.models import Count, Max, Min
-from django.test import RequestFactory
+from django.test import RequestFactory, override_settings
 
 from feedback.models import Callback, Channel, Suggestion
 from feedback.services import suggestion_register
@@ -46,9 +48,19 @@ def load(**options):
     call_command("load_demo", suggestions=options.pop("suggestions", SMALL), verbosity=0, **options)
 
 
+@pytest.fixture(scope="module")
+def _module_demo(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        # Hash the demo password cheaply, as the tests' own fixtures do (PBKDF2 costs ~0.4 s a login).
+        with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+            load()
+        yield
+        call_command("flush", interactive=False, verbosity=0)
+
+
 @pytest.fixture
-def loaded(db):
-    load()
+def loaded(_module_demo, db):
+    """The module's demo year, inside this test's transaction."""
 
 
 def fingerprint() -> str:
@@ -367,11 +379,13 @@ def test_the_same_seed_gives_the_same_data(loaded):
     assert fingerprint() != first
 
 
-def test_postgres_gets_its_search_indexes_and_foreign_keys_back(require_postgres):
+def test_postgres_gets_its_search_indexes_and_foreign_keys_back(loaded, require_postgres):
     """The loader drops them for speed inside its transaction; they must all be there after."""
+    wipe_generated_year()
     tables = ["feedback_suggestion", "tasks_task", "tasks_taskevent", "feedback_callback", "tasks_taskrequest",
               "tasks_taskassist"]
     with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the wipe's deferred checks would block CREATE INDEX
         cursor.execute("CREATE INDEX demo_test_content_gin ON feedback_suggestion USING gin (to_tsvector('simple', content))")
 
         def schema():
@@ -390,7 +404,8 @@ def test_postgres_gets_its_search_indexes_and_foreign_keys_back(require_postgres
     assert Suggestion.objects.count() == SMALL
 
 
-def test_too_few_suggestions_is_refused_with_a_clear_message(db):
+def test_too_few_suggestions_is_refused_with_a_clear_message(loaded):
+    wipe_generated_year()
     with pytest.raises(CommandError, match="--suggestions 50 is too small"):
         load(suggestions=50)
-    assert not Suggestion.objects.exists()
+    assert not Suggestion.objects.exists() and not Task.objects.exists()

@@ -10,7 +10,8 @@ class Command(BaseCommand):
     help = (
         "Load the demo: Dingzhou's townships, villages and departments, the demo accounts (password "
         f"{demo.DEMO_PASSWORD}), the 2021 projects and TV episodes, and a generated year of suggestions and "
-        "tasks. Safe to run again: a second run changes nothing."
+        "tasks. Safe to run again: a second run changes nothing. On PostgreSQL the first run locks the "
+        "task, suggestion, user and organisation tables until it commits (about a minute): run it before serving."
     )
 
     def add_arguments(self, parser):
