@@ -119,6 +119,14 @@ class Task(models.Model):
             # Report card "assigned" and "closed" in a period.
             models.Index(fields=["assigned_at"], name="task_assigned_idx"),
             models.Index(fields=["closed_at"], name="task_closed_idx"),
+            # The dispatch queue: unassigned tasks, oldest first.
+            models.Index(
+                fields=["created_at", "id"],
+                condition=Q(state__in=["registered", "reported", "reviewed", "returned"]),
+                name="task_unassigned_idx",
+            ),
+            # The same-day targets page: tasks by registration time.
+            models.Index(fields=["created_at"], name="task_created_idx"),
             # Township report cards and filters.
             models.Index(fields=["township", "state"], name="task_township_state_idx"),
         ]
