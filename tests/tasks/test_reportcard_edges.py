@@ -11,6 +11,7 @@ from feedback.importers.readers import open_table
 from feedback.importers.service import suggestion_import
 from feedback.models import CallbackResult, Suggestion
 from tasks import services
+from tasks.errors import DomainError
 from tasks.models import CalendarDay, State
 from tasks.reportcards import (
     LIVE,
@@ -18,8 +19,10 @@ from tasks.reportcards import (
     city,
     for_department,
     for_township,
+    link_params,
     parse_period,
     records_for,
+    records_for_params,
     report_card,
 )
 
@@ -270,3 +273,31 @@ def test_numerator_and_missed_add_up_to_the_denominator(code, departments, towns
     rate = report_card(scope, period, source=LIVE)[code]
     assert 0 < rate.numerator < rate.denominator
     assert records_for(code, scope, period, part=MISSED).count() == rate.denominator - rate.numerator
+
+
+def test_a_figure_link_names_its_records_and_reads_back(departments, township):
+    task = assigned_task(departments.zhujian, township, assigned_at=local(2021, 10, 11), accepted_at=None)
+    scope, period = for_department(departments.zhujian), parse_period("2021-Q4")
+    params = link_params("timely_acceptance", scope, period, part=MISSED)
+    assert params == {"figure": "timely_acceptance", "scope": "department:zhujian", "part": "missed",
+                      "period": "2021-Q4"}
+    code, read_scope, read_period, part, records = records_for_params(params)
+    assert (code, read_scope, read_period, part) == ("timely_acceptance", scope, period, MISSED)
+    assert list(records) == [task]
+    assert link_params("overdue", scope, None) == {"figure": "overdue", "scope": "department:zhujian",
+                                                   "part": "numerator"}
+
+
+@pytest.mark.parametrize(
+    "figure, part, period, message",
+    [
+        ("happiness", "numerator", "2021", "Unknown figure happiness"),
+        ("received", "denominator", "2021", "is a count; only its records can be listed"),
+        ("closure_rate", "half", "2021", "Unknown part half"),
+        ("closed", "numerator", None, "Choose a period for tasks closed"),
+    ],
+)
+def test_a_drilldown_refuses_what_it_cannot_list(db, figure, part, period, message):
+    with translation.override("en"), pytest.raises(DomainError) as error:
+        records_for(figure, city(), parse_period(period) if period else None, part=part)
+    assert message in str(error.value)

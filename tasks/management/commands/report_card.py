@@ -33,10 +33,12 @@ def _parse_now(value: str):
 
 
 def _pdf_renderer():
-    """The pages' PDF renderer (tasks.reportcards.pdf.render_pdf), once another part of the project provides it."""
+    """The pages' renderer, `tasks.reportcards.pdf.render_pdf(card) -> bytes`, once the report pages provide it."""
     try:
         from tasks.reportcards.pdf import render_pdf  # noqa: PLC0415  (optional: added with the report pages)
-    except ImportError:
+    except ModuleNotFoundError as exc:
+        if exc.name != "tasks.reportcards.pdf":
+            raise  # the module exists but lacks a dependency: say so, not "not available yet"
         return None
     return render_pdf
 
