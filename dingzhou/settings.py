@@ -292,6 +292,10 @@ EMAIL_HOST_USER = _raw("EMAIL_HOST_USER") or ""
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = _raw("DEFAULT_FROM_EMAIL") or "dingzhou@localhost"
+# The site's address for links in e-mails (reminders); without it e-mails carry no links.
+SITE_URL = (_raw("SITE_URL") or "").rstrip("/")
+# 回头看: the share of each department's closed tasks drawn for re-checking every quarter.
+LOOK_BACK_SHARE = env_float("LOOK_BACK_SHARE", default=0.10, minimum=0.0)
 
 DJANGO_TABLES2_TEMPLATE = "django_tables2/table.html"
 

@@ -17,6 +17,10 @@ from feedback.models import Suggestion
 from . import calendar
 from .models import (
     CalendarDay,
+    LookBackSample,
+    Notification,
+    ReminderDigest,
+    ReminderRule,
     DeadlineRule,
     Indicator,
     Mechanism,
@@ -279,3 +283,52 @@ class TvEpisodeAdmin(admin.ModelAdmin):
     def tasks_link(self, obj):
         url = reverse("admin:tasks_task_changelist") + f"?episode__id__exact={obj.pk}"
         return format_html('<a href="{}">{}</a>', url, gettext("tasks"))
+
+
+# --- Reminders ------------------------------------------------------------------------
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records the system writes: admins look, never edit by hand."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ReminderRule)
+class ReminderRuleAdmin(admin.ModelAdmin):
+    """The reminder policy (DOMAIN.md): which levels are sent, when, and to whom."""
+
+    list_display = ("level", "is_active", "days", "to_handlers", "to_head", "to_supervisors", "to_leaders")
+    list_editable = ("is_active", "days", "to_handlers", "to_head", "to_supervisors", "to_leaders")
+    list_display_links = ("level",)
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "recipient", "task", "level", "deadline", "read_at")
+    list_filter = ("level",)
+    list_select_related = ("recipient", "task")
+    raw_id_fields = ("recipient", "task", "digest")
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+
+
+@admin.register(ReminderDigest)
+class ReminderDigestAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "kind", "recipient", "sent_at", "attempts", "given_up", "last_error")
+    list_filter = ("kind", "given_up")
+    list_select_related = ("recipient",)
+    raw_id_fields = ("recipient", "department")
+    show_full_result_count = False
+
+
+@admin.register(LookBackSample)
+class LookBackSampleAdmin(ReadOnlyAdmin):
+    list_display = ("task", "draw", "checked_at", "checked_by", "outcome")
+    list_filter = ("outcome",)
+    list_select_related = ("task", "draw", "checked_by")
+    raw_id_fields = ("task", "draw", "checked_by")

@@ -59,3 +59,12 @@ def run_cadence(now: str | None = None) -> dict:
 def send_reminder_digest(self, digest_id: int) -> bool:
     """Send one reminder e-mail digest, retried with backoff while the mail server fails."""
     return notifications.reminder_digest_send(digest_id=digest_id, now=timezone.now())
+
+
+@shared_task(name="tasks.jobs.refresh_report_card_rollups", acks_late=True, time_limit=300, soft_time_limit=270)
+def refresh_report_card_rollups() -> str | None:
+    """Rebuild the report cards' daily rollups; a second worker finding one running skips."""
+    from .reportcards import rollups
+
+    refresh = rollups.rollups_refresh()
+    return refresh.finished_at.isoformat() if refresh and refresh.finished_at else None

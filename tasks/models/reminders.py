@@ -241,6 +241,8 @@ class Notification(models.Model):
             ),
             # An e-mail digest: its count per level and the first tasks of each level by deadline.
             models.Index(fields=["digest", "level", "deadline"], name="notification_digest_idx"),
+            # The notification centre: one user's notifications, newest first.
+            models.Index(fields=["recipient", "-created_at", "-id"], name="notification_recipient_idx"),
         ]
 
     def __str__(self):

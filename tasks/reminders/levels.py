@@ -46,6 +46,26 @@ DEFAULT_RULES = {
 }
 
 
+def reminder_rules_ensure_defaults() -> int:
+    """Create the missing ReminderRule rows from DOMAIN.md's defaults, so admins see and edit them."""
+    existing = set(ReminderRule.objects.values_list("level", flat=True))
+    rows = [
+        ReminderRule(
+            level=rule.level,
+            is_active=rule.is_active,
+            days=rule.days,
+            to_handlers=Audience.HANDLERS in rule.audiences,
+            to_head=Audience.HEAD in rule.audiences,
+            to_supervisors=Audience.SUPERVISORS in rule.audiences,
+            to_leaders=Audience.LEADERS in rule.audiences,
+        )
+        for rule in DEFAULT_RULES.values()
+        if rule.level not in existing
+    ]
+    ReminderRule.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)
+
+
 def reminder_rules() -> dict[str, LevelRule]:
     """The policy in force: the admin's ReminderRule rows over DOMAIN.md's defaults."""
     rules = dict(DEFAULT_RULES)

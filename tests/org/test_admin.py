@@ -3,6 +3,9 @@
 import datetime as dt
 
 import pytest
+
+from tasks.models import LookBackDraw, LookBackSample, Notification, ReminderDigest
+from tasks.reminders.levels import reminder_rules_ensure_defaults
 from django.contrib import admin
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -92,6 +95,15 @@ def world(db, cast, departments, township):
         episode=episode, department=departments.zhujian, title="物业长效管理", established_on=dt.date(2021, 11, 1)
     )
     task = make_task(cast, departments, township, episode=episode)
+    reminder_rules_ensure_defaults()
+    digest = ReminderDigest.objects.create(recipient=cast.head_zhujian)
+    Notification.objects.create(
+        recipient=cast.head_zhujian, task=task, level="overdue", deadline=task.deadline, digest=digest
+    )
+    draw = LookBackDraw.objects.create(
+        department=departments.zhujian, quarter_start=dt.date(2021, 7, 1), share="0.100", seed="s", closed_count=1
+    )
+    LookBackSample.objects.create(draw=draw, task=task)
     return task
 
 
