@@ -13,6 +13,7 @@ from django.db import connection, transaction
 from django.db.models import Count
 
 from tasks import deadlines
+from tasks.models import Task
 
 from .org import DEMO_PASSWORD, ensure_accounts, ensure_organisation
 from .projects import ensure_episodes, ensure_projects
@@ -39,9 +40,7 @@ def table_counts() -> dict[str, int]:
 def load_demo(*, seed: int = DEFAULT_SEED, suggestions: int = DEFAULT_SUGGESTIONS, log=print) -> dict:
     """Create what is missing of the demo; returns {"created_year": bool, "seconds": float, …}."""
     started = time.monotonic()
-    ensure_rules = getattr(deadlines, "ensure_default_rules", None)
-    if ensure_rules is not None:
-        ensure_rules()
+    deadlines.ensure_default_rules()
     with transaction.atomic():
         org = ensure_organisation()
         users = ensure_accounts(org["departments"])
@@ -67,6 +66,4 @@ def load_demo(*, seed: int = DEFAULT_SEED, suggestions: int = DEFAULT_SUGGESTION
 
 def state_counts() -> dict[str, int]:
     """Tasks per lifecycle state, computed in the database."""
-    from tasks.models import Task
-
     return dict(Task.objects.values_list("state").annotate(n=Count("id")).order_by("state"))

@@ -69,7 +69,7 @@ class Story:
         """Assign (maybe to a wrong department first, which returns it); True when the plan ends here."""
         sim, plan, target, ctx = self.sim, self.plan, self.plan.target, self.ctx
         lead = plan.lead or ctx.lead_for(plan.topic, plan.township)
-        # TV problems go to the departments questioned on air, never a wrong one.
+        # Detours are planned on closed tasks only (so never on a TV problem); a retry drops them.
         detour = "" if self.relaxed else plan.detour
         returned = target in (S.RETURN_REQUESTED, S.RETURNED) or detour == "return_approved"
         refused = detour == "return_refused"
