@@ -9,7 +9,8 @@ import datetime as dt
 
 import django_filters
 from django import forms
-from django.db.models import Q
+from django.db import connections
+from django.db.models import F, Func, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -33,7 +34,15 @@ class TownshipField(forms.ModelChoiceField):
         found = list(self.queryset.filter(match)[:2])
         if len(found) != 1:
             raise forms.ValidationError(_("Unknown township: %(value)s."), code="invalid_choice", params={"value": text})
+        self._found = found[0]
         return found[0]
+
+    def prepare_value(self, value):
+        # ?township=留早 must show 留早镇 as chosen in the select, whose options carry ids.
+        found = getattr(self, "_found", None)
+        if found is not None and isinstance(value, str) and value.strip() in (found.name, found.short_name):
+            return found.pk
+        return super().prepare_value(value)
 
 
 class TownshipFilter(django_filters.ModelChoiceFilter):
@@ -67,6 +76,46 @@ class DueFilter(django_filters.ChoiceFilter):
         # The reminders' "due soon" (临期) level: the deadline falls by the end of the next
         # working day, so on a Friday it reaches to Monday evening (or past a holiday).
         return on_clock.filter(deadline__gte=now, deadline__lte=calendar.end_of_day(calendar.next_working_day(today)))
+
+
+class IndexedDateRangeFilter(django_filters.DateFromToRangeFilter):
+    """A date range on an indexed time column; on PostgreSQL, an old range also gets its id range.
+
+    The list is walked newest id first, and the planner assumes the rows of a range are
+    spread evenly over the ids. For a range that ends long ago (last March) it therefore
+    walks everything newer first: 0.4 s at a million tasks. When the range has an end and
+    PostgreSQL estimates it small (MAX_BOUNDED_ROWS), two aggregates over the column's own
+    index bound the walk to the range's ids: 10 ms for a month. A range open towards now
+    needs no bound (its rows are the newest), and a huge one would cost more to bound than
+    to walk. `id + 0` keeps PostgreSQL from turning MAX(id) back into the same walk. The
+    bounds are conditions the rows meet anyway: they never change the result.
+    """
+
+    MAX_BOUNDED_ROWS = 50_000
+
+    def filter(self, qs, value):
+        narrowed = super().filter(qs, value)
+        if not value or value.stop is None or connections[qs.db].vendor != "postgresql":
+            return narrowed
+        bounds = {f"{self.field_name}__lte": value.stop}
+        if value.start is not None:
+            bounds[f"{self.field_name}__gte"] = value.start
+        in_range = qs.model._default_manager.using(qs.db).filter(**bounds).order_by()
+        if _estimated_rows(in_range) > self.MAX_BOUNDED_ROWS:
+            return narrowed
+        plus_zero = F("id") + 0
+        return narrowed.filter(
+            pk__gte=Subquery(in_range.values(low=Func(plus_zero, function="MIN"))),
+            pk__lte=Subquery(in_range.values(high=Func(plus_zero, function="MAX"))),
+        )
+
+
+def _estimated_rows(queryset) -> float:
+    """PostgreSQL's estimate of the rows a queryset returns, from its statistics (no rows read)."""
+    sql, params = queryset.values("pk").query.sql_with_params()
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
+        return float(cursor.fetchone()[0][0]["Plan"]["Plan Rows"])
 
 
 class TaskFilter(django_filters.FilterSet):
@@ -107,7 +156,8 @@ class TaskFilter(django_filters.FilterSet):
         field_name="created_at",
         widget=django_filters.widgets.DateRangeWidget(attrs={"type": "date"}),
     )
-    assigned = django_filters.DateFromToRangeFilter(
+    # created_at has no index of its own: its range walks the ids (fast for recent ranges).
+    assigned = IndexedDateRangeFilter(
         label=_("Assigned between"),
         field_name="assigned_at",
         widget=django_filters.widgets.DateRangeWidget(attrs={"type": "date"}),

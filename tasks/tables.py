@@ -157,9 +157,11 @@ class TaskListTable(TaskTable):
     id = tables.Column(verbose_name=_("No."), attrs={"td": {"class": "num nowrap"}, "th": {"class": "num"}})
     # Sorting by state needs an index that leads with it: filter by state instead.
     state = tables.Column(verbose_name=label(Task, "state"), orderable=False)
-    title = tables.Column(verbose_name=label(Task, "title"), linkify=task_detail_url, orderable=False)
+    title = tables.Column(
+        verbose_name=label(Task, "title"), linkify=task_detail_url, orderable=False, attrs={"td": {"class": "title"}}
+    )
     township = tables.Column(verbose_name=label(Task, "township"), attrs=NOWRAP, orderable=False)
-    lead_department = tables.Column(verbose_name=_("Department"), empty_values=(), orderable=False)
+    lead_department = tables.Column(verbose_name=_("Department"), empty_values=(), orderable=False, attrs=NOWRAP)
     channel = tables.Column(verbose_name=label(Task, "channel"), attrs=NOWRAP, orderable=False)
     # Registration order is the id order (sort by No.); created_at has no index of its own.
     created_at = tables.DateTimeColumn(
