@@ -13,7 +13,7 @@ from django.db import connection
 from django.utils import timezone
 
 from feedback.models import Suggestion
-from feedback.models.suggestion import _TRACKING_ALPHABET
+from feedback.models.suggestion import tracking_number
 from tasks import calendar, deadlines
 from tasks.models import Action, State, Task, TaskEvent
 
@@ -114,11 +114,9 @@ def tracking_numbers(rows: list[Row]) -> list[str]:
     noise = os.urandom(8 * len(rows))
     numbers, used = [], set()
     for i, row in enumerate(rows):
-        number = "DZ" + row.received_at.strftime("%Y%m%d") + "".join(
-            _TRACKING_ALPHABET[b & 31] for b in noise[8 * i: 8 * i + 8]
-        )
+        number = tracking_number(row.received_at, noise[8 * i: 8 * i + 8])
         while number in used:  # within the batch; a clash with a stored one fails the insert and is retried
-            number = number[:10] + "".join(_TRACKING_ALPHABET[b & 31] for b in os.urandom(8))
+            number = tracking_number(row.received_at, os.urandom(8))
         used.add(number)
         numbers.append(number)
     return numbers

@@ -16,6 +16,7 @@ import time
 from django.db import transaction
 
 from feedback.models import Callback, Channel, Suggestion, content_fingerprint
+from feedback.models.suggestion import tracking_number
 from feedback.services import task_title
 from org.models import Department, Township, Village
 from tasks.models import State, Task, TaskAssist, TaskEvent, TaskRequest
@@ -32,7 +33,6 @@ from .story import live
 MARKER = "DEMO2021-"
 YEAR_FIRST, YEAR_LAST = dt.date(2021, 1, 1), dt.date(2021, 12, 31)
 CHUNK = 2000  # plans simulated and written at a time: bounds memory
-_TRACKING_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # as feedback.models.suggestion
 _MOBILE_PREFIXES = ("130", "131", "132", "133", "135", "136", "137", "138", "139", "150", "151", "152", "155", "157",
                     "158", "159", "177", "180", "181", "182", "183", "185", "186", "187", "188", "189", "199")
 
@@ -169,8 +169,7 @@ class Year:
 
     def _tracking_number(self, received_at) -> str:
         while True:
-            number = "DZ" + received_at.strftime("%Y%m%d") + "".join(
-                self.rng.choice(_TRACKING_ALPHABET) for _ in range(8))
+            number = tracking_number(received_at, self.rng.randbytes(8))
             if number not in self.tracking:
                 self.tracking.add(number)
                 return number
