@@ -1,7 +1,9 @@
 """The workspace's task pages; each view module owns its own routes."""
 
-from .views import detail, dispatch, lists, notifications
+from .views import detail, dispatch, lists, notifications, projects
 
 app_name = "tasks"
 
-urlpatterns = lists.urlpatterns + detail.urlpatterns + dispatch.urlpatterns + notifications.urlpatterns
+urlpatterns = (
+    lists.urlpatterns + detail.urlpatterns + dispatch.urlpatterns + notifications.urlpatterns + projects.urlpatterns
+)

@@ -1,0 +1,3 @@
+"""Practical-task projects and TV accountability pages."""
+
+urlpatterns: list = []
