@@ -9,9 +9,8 @@ from django.test import Client
 from feedback.importers import background
 from feedback.models import ImportJob
 
-from ..browser.conftest import browser, page  # noqa: F401  (the project's Playwright fixtures)
-from .test_import_helpers import fast_passwords, media, org, write_csv  # noqa: F401
-from .test_import_write import hundred_rows
+from ..feedback.test_import_helpers import fast_passwords, media, org, write_csv  # noqa: F401
+from ..feedback.test_import_write import hundred_rows
 
 pytestmark = pytest.mark.browser
 
