@@ -165,7 +165,7 @@ def test_walking_path_for_common_terms_returns_the_same(bigram_sql, contents, mo
 
 def test_the_bigram_query_is_served_by_the_gin_index(bigram_sql, contents):
     matching = Suggestion.objects.filter(search.BigramMatch(F("content"), search.bigram_tsquery("暖气")))
-    sql, params = matching.values("task_id").query.sql_with_params()
+    sql, params = matching.order_by().values("task_id").query.sql_with_params()
     with connection.cursor() as cursor:
         # A table of nine rows is read whole unless sequential scans are ruled out.
         cursor.execute("SET LOCAL enable_seqscan = off")
