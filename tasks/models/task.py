@@ -123,6 +123,8 @@ class Task(models.Model):
             # Report card "assigned" and "closed" in a period.
             models.Index(fields=["assigned_at"], name="task_assigned_idx"),
             models.Index(fields=["closed_at"], name="task_closed_idx"),
+            # The task list sorted by deadline (tasks.tables.TaskListTable): 0.8 s at 1M rows without it.
+            models.Index(fields=["deadline", "id"], name="task_deadline_id_idx"),
             # The dispatch queue: unassigned tasks, oldest first.
             models.Index(
                 fields=["created_at", "id"],
