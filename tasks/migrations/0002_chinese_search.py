@@ -7,8 +7,6 @@ pieces as a tsvector, built with array_to_tsvector so no text-search parser or d
 splits or rewrites Chinese; a term of n >= 2 characters becomes its n-1 bigrams ANDed
 (tasks/search.py), found through the GIN index and re-checked with LIKE for exactness.
 
-It also adds the (deadline, id) index the task list's deadline sort needs (see below).
-
 SQLite (the embedded demo) gets nothing: tasks/search.py falls back to LIKE there, and
 when the function is missing on PostgreSQL (tests run with --nomigrations).
 """
@@ -40,14 +38,9 @@ FORWARD_SQL = [
     """,
     # The search box of the task list (tasks.search): which suggestions hold a bigram.
     "CREATE INDEX IF NOT EXISTS suggestion_content_bigram_idx ON feedback_suggestion USING gin (dz_bigrams(content))",
-    # The task list sorted by deadline (tasks.tables.TaskListTable.order_deadline): without
-    # it, sorting a million tasks takes 0.8 s. Belongs in Task.Meta.indexes once the models
-    # can change (the lead's call); kept here, PostgreSQL only, until then.
-    "CREATE INDEX IF NOT EXISTS task_deadline_id_idx ON tasks_task (deadline, id)",
 ]
 
 REVERSE_SQL = [
-    "DROP INDEX IF EXISTS task_deadline_id_idx",
     "DROP INDEX IF EXISTS suggestion_content_bigram_idx",
     "DROP FUNCTION IF EXISTS dz_bigrams(text)",
 ]
