@@ -11,7 +11,9 @@ One daily job (`cadence_run_due`) does all three, and may run any number of time
 - quarterly: once the quarter's first working day has come, a share (LOOK_BACK_SHARE,
   default 10%, rounded up) of each department's tasks closed in the quarter just ended
   is drawn into the supervision office's look-back queue. The draw is seeded by the
-  quarter and the department, so it can be repeated and checked.
+  quarter and the department, so it can be repeated and checked;
+- stale projects: each practical-task project without a progress update for 30 days
+  reminds its department once per 30-day period (tasks.reminders.stale_projects).
 
 A mailing is a ReminderDigest row inserted once under its unique constraint (kind,
 period, department, recipient) and then sent like the reminder digests, with the same
@@ -38,6 +40,7 @@ from ..errors import DomainError
 from ..models import FINISHED_STATES, HANDLING_STATES, UNASSIGNED_STATES, State, Task
 from ..models.reminders import DigestKind, LookBackDraw, LookBackSample, ReminderDigest
 from .levels import local_date, start_of
+from .stale_projects import project_reminders_send_due
 
 # A weekly list's "due soon": the deadline falls within this many working days.
 WEEK_AHEAD_WORKING_DAYS = 5
@@ -76,6 +79,7 @@ class CadenceRun:
     monthly: int = 0
     look_back_departments: int = 0
     look_back_tasks: int = 0
+    stale_projects: int = 0  # projects whose department was reminded of no update for 30 days
 
     def as_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -182,6 +186,7 @@ def cadence_run_due(*, now: dt.datetime) -> CadenceRun:
         previous = quarter_start(this_quarter - dt.timedelta(days=1))
         drawn = look_back_draw(quarter_first=previous, now=now)
         run.look_back_departments, run.look_back_tasks = drawn.look_back_departments, drawn.look_back_tasks
+    run.stale_projects = project_reminders_send_due(now=now).projects
     return run
 
 
