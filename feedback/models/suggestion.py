@@ -104,6 +104,11 @@ class Suggestion(models.Model):
         "org.Village", models.PROTECT, null=True, blank=True, related_name="suggestions", verbose_name=_("village")
     )
     content = models.TextField(_("content"))
+    # Where the problem is, when the citizen's app or system sent a position (WGS 84 degrees).
+    latitude = models.FloatField(_("latitude"), null=True, blank=True)
+    longitude = models.FloatField(_("longitude"), null=True, blank=True)
+    # The external system that sent it through the Open311 API (its API key's name); blank otherwise.
+    source_system = models.CharField(_("source system"), max_length=64, blank=True, default="")
     category = models.CharField(_("category"), max_length=16, choices=Category.choices, default=Category.SUGGESTION)
     urgency = models.CharField(_("urgency"), max_length=8, choices=Urgency.choices, default=Urgency.NORMAL)
     content_fingerprint = models.CharField(_("content fingerprint"), max_length=40, editable=False)
