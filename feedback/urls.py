@@ -5,6 +5,11 @@ from . import views
 app_name = "feedback"
 
 urlpatterns = [
+    path("", views.suggestion_list, name="list"),
+    path("export.csv", views.suggestion_export_csv, name="export_csv"),
+    path("export.xlsx", views.suggestion_export_xlsx, name="export_xlsx"),
+    path("register/", views.suggestion_register, name="register"),
+    path("<int:pk>/", views.suggestion_detail, name="detail"),
     path("import/", views.import_start, name="import"),
     path("import/template.xlsx", views.import_template, name="import_template"),
     path("import/<int:pk>/", views.import_detail, name="import_detail"),

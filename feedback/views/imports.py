@@ -1,4 +1,4 @@
-"""Pages of the feedback app: bulk import (upload, progress, error report, template)."""
+"""Bulk import pages: upload, progress, error report, template."""
 
 import os
 
