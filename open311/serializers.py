@@ -115,19 +115,17 @@ def _when(value: str, *, end: bool) -> dt.datetime:
     """A W3C datetime (2021-10-25T08:00:00+08:00, …Z) or a date; a date's end is the end of that day."""
     value = value.strip()
     try:
-        when = parse_datetime(value)
+        # A bare date first: Python reads "2021-10-25" as a datetime at midnight too.
+        day = parse_date(value)
+        when = None if day else parse_datetime(value)
     except ValueError:
-        when = None
-    if when is None:
-        try:
-            day = parse_date(value)
-        except ValueError:
-            day = None
-        if day is None:
-            raise serializers.ValidationError(
-                _("%(value)s is not a date and time such as 2021-10-25T08:00:00+08:00.") % {"value": value[:40]}
-            )
+        day = when = None
+    if day is not None:
         when = dt.datetime.combine(day, dt.time.max if end else dt.time.min)
+    elif when is None:
+        raise serializers.ValidationError(
+            _("%(value)s is not a date and time such as 2021-10-25T08:00:00+08:00.") % {"value": value[:40]}
+        )
     if timezone.is_naive(when):
         when = timezone.make_aware(when)
     return when
