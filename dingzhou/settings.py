@@ -156,6 +156,10 @@ INSTALLED_APPS = [
     "org",
     "feedback",
     "tasks",
+    "rest_framework",
+    "drf_spectacular",
+    "citizens",
+    "open311",
 ]
 
 MIDDLEWARE = [

@@ -7,6 +7,9 @@ urlpatterns = [
     path("", include("org.urls")),
     path("tasks/", include("tasks.urls")),
     path("feedback/", include("feedback.urls")),
+    path("reports/", include("tasks.report_urls")),
+    path("public/", include("citizens.urls")),
+    path("open311/v2/", include("open311.urls")),
     path("admin/", admin.site.urls),
     # The login page has the language switch, so it must work before logging in
     # (also under django.contrib.auth's LoginRequiredMiddleware).
