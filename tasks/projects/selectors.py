@@ -92,7 +92,11 @@ def project_for(user, pk: int) -> Project | None:
     """One project the user may read, with its indicators and last update date; None when it is not theirs."""
     indicators = Prefetch("indicators", queryset=Indicator.objects.order_by("pk"))
     return (
-        projects_visible_to(user).annotate(last_update=_last_update()).prefetch_related(indicators).filter(pk=pk).first()
+        projects_visible_to(user)
+        .annotate(last_update=_last_update())
+        .prefetch_related(indicators)
+        .filter(pk=pk)
+        .first()
     )
 
 
@@ -155,7 +159,7 @@ def project_totals(*, today: dt.date, year: int | None = None, department_id: in
 
 
 def episodes_visible_to(user) -> QuerySet[TvEpisode]:
-    """Episodes the user may read: all, or those that questioned the user's department or gave it a problem or mechanism."""
+    """Episodes the user may read: all, or those that questioned the user's department or gave it work."""
     if _reads_all(user):
         return TvEpisode.objects.all()
     department_id = _department_of(user)
@@ -180,7 +184,7 @@ def _episode_mechanisms(user) -> QuerySet[Mechanism]:
 
 
 def episode_list(user) -> QuerySet[TvEpisode]:
-    """The user's episodes, newest first, with the departments questioned and the user's share of problems and mechanisms."""
+    """The user's episodes, newest first, with the departments questioned and their (share of) figures."""
     problems = _episode_problems(user)
     episodes = episodes_visible_to(user).annotate(
         problems_raised=_count(problems, "episode"),

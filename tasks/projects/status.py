@@ -15,24 +15,11 @@ any one is, and on track otherwise (also while it has no indicator yet).
 
 import datetime as dt
 
-from django.db.models import (
-    Case,
-    DecimalField,
-    Exists,
-    ExpressionWrapper,
-    F,
-    Func,
-    IntegerField,
-    OuterRef,
-    Q,
-    QuerySet,
-    Value,
-    When,
-)
-from django.db.models import CharField as CharOutput
+from django.db import models
+from django.db.models import Case, DecimalField, Exists, ExpressionWrapper, F, Func, IntegerField, OuterRef, QuerySet
+from django.db.models import Value, When
 from django.db.models.functions import Greatest, Least
 from django.utils.translation import gettext_lazy as _
-from django.db import models
 
 from tasks.models import Indicator, Project
 
@@ -107,7 +94,7 @@ def with_status(projects: QuerySet, today: dt.date) -> QuerySet:
             When(~Exists(_open_indicators()), then=Value(ProjectStatus.DONE.value)),
             When(Exists(_behind_indicators(today)), then=Value(ProjectStatus.BEHIND.value)),
             default=Value(ProjectStatus.ON_TRACK.value),
-            output_field=CharOutput(),
+            output_field=models.CharField(),
         )
     )
 

@@ -198,7 +198,9 @@ def episode_create(request):
 # action -> (form, service, who may see the form)
 EPISODE_ACTIONS = {
     "problem": (projects_forms.ProblemForm, projects.episode_raise_problem, lambda user: user.is_supervisor),
-    "mechanism": (projects_forms.MechanismForm, projects.mechanism_add, lambda user: user.is_supervisor or user.is_head),
+    "mechanism": (
+        projects_forms.MechanismForm, projects.mechanism_add, lambda user: user.is_supervisor or user.is_head
+    ),
     "accountability": (
         projects_forms.AccountabilityForm, projects.accountability_suggest, lambda user: user.is_supervisor
     ),
@@ -234,7 +236,7 @@ def _render_episode(request, episode, *, bound=None, status=200):
         "suggestions": suggestions,
         "reads_all": user.sees_all_departments,
         "forms": action_forms,
-        "decision_form": projects_forms.AccountabilityDecisionForm(auto_id="id_decide_%s") if user.is_supervisor else None,
+        "decision_form": projects_forms.AccountabilityDecisionForm() if user.is_supervisor else None,
         "bound_action": bound[0] if bound else None,
         "now": now,
     }, status=status)

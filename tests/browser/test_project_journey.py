@@ -55,7 +55,8 @@ def test_head_records_progress_with_a_photo_and_the_bar_moves(page, cast, depart
     assert bar.get_attribute("data-percent") == "75.0"
     assert page.locator("#project-bar .fill").bounding_box()["width"] > 3 * width_before
     assert page.locator("#project-detail").get_attribute("data-status") == "on_track"
-    assert page.locator(f'#project-indicators tr[data-indicator-id="{indicator.pk}"] .indicator-current').inner_text() == "75"
+    row = page.locator(f'#project-indicators tr[data-indicator-id="{indicator.pk}"]')
+    assert row.locator(".indicator-current").inner_text() == "75"
     update = page.locator("#project-updates li[data-update-id]").first
     assert "李建华" in update.inner_text() and "20 → 75" in update.inner_text()
     photo = update.locator(".evidence-list img")

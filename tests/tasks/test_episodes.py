@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from feedback.models import Channel, Suggestion
-from tasks import projects, services
+from tasks import projects
 from tasks.errors import DomainError
 from tasks.models import Action, State, Task, TaskEvent, TvEpisode
 from tasks.models.projects import AccountabilitySuggestion, Mechanism
@@ -20,8 +20,8 @@ from tasks.reminders import reminders_send_due
 from tasks.reportcards import for_department, periods, report_card
 from tasks.selectors import tasks_visible_to
 
-from ..factories import DepartmentFactory, TownshipFactory
-from .test_projects import PDF, media, png_bytes, stored_files, upload  # noqa: F401  (fixture)
+from ..factories import DepartmentFactory
+from .test_projects import PDF, media, stored_files, upload  # noqa: F401  (fixture)
 
 AIRED = dt.date(2021, 11, 11)  # a Thursday
 RAISED = timezone.make_aware(dt.datetime(2021, 11, 12, 9, 0))  # Friday morning
