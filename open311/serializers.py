@@ -7,6 +7,7 @@ import re
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from feedback.models import Category, Suggestion, Urgency
@@ -19,6 +20,9 @@ from .selectors import CLOSED, DEFAULT_SPAN, MAX_PAGE_SIZE, OPEN
 # Characters XML 1.0 cannot carry (and PostgreSQL refuses NUL): refused on the way in.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 MAX_PAGE = 100_000
+JURISDICTION = "dingzhou"
+# Far enough from datetime's limits that ±90 days and time-zone shifts cannot overflow.
+FIRST_YEAR, LAST_YEAR = 1900, 2999
 
 
 def _text_ok(value: str) -> str:
@@ -126,6 +130,11 @@ def _when(value: str, *, end: bool) -> dt.datetime:
         raise serializers.ValidationError(
             _("%(value)s is not a date and time such as 2021-10-25T08:00:00+08:00.") % {"value": value[:40]}
         )
+    if not FIRST_YEAR <= when.year <= LAST_YEAR:
+        raise serializers.ValidationError(
+            _("%(value)s is out of range: give a year from %(first)d to %(last)d.")
+            % {"value": value[:40], "first": FIRST_YEAR, "last": LAST_YEAR}
+        )
     if timezone.is_naive(when):
         when = timezone.make_aware(when)
     return when
@@ -135,23 +144,56 @@ def _comma_list(value: str) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+# The document's shapes of the comma lists and dates; the validate_* methods below give the readable refusals.
+_CODES = "|".join(Category.values)
+
+
+@extend_schema_field({"type": "string", "pattern": r"^[0-9]{1,18}(,[0-9]{1,18})*$"})
+class _IdListField(serializers.CharField):
+    pass
+
+
+@extend_schema_field({"type": "string", "pattern": rf"^({_CODES})(,({_CODES}))*$"})
+class _CodeListField(serializers.CharField):
+    pass
+
+
+@extend_schema_field({"type": "string", "pattern": r"^(open|closed)(,(open|closed))?$"})
+class _StatusListField(serializers.CharField):
+    pass
+
+
+@extend_schema_field({"type": "string", "format": "date-time"})
+class _W3CDateTimeField(serializers.CharField):
+    pass
+
+
+@extend_schema_field({"type": "string", "enum": [JURISDICTION]})
+class JurisdictionField(serializers.CharField):
+    """Optional everywhere: this server serves one jurisdiction (the views answer 404 for another)."""
+
+
 class RequestQuerySerializer(serializers.Serializer):
     """The parameters of GET requests: the spec's filters, plus page and page_size."""
 
-    service_request_id = serializers.CharField(
+    service_request_id = _IdListField(
         required=False, help_text="Comma-separated request ids; overrides every other filter."
     )
-    service_code = serializers.CharField(required=False, help_text="Comma-separated service codes.")
-    start_date = serializers.CharField(
-        required=False, help_text="Earliest requested_datetime (W3C format); default: 90 days before end_date."
+    service_code = _CodeListField(required=False, help_text="Comma-separated service codes.")
+    start_date = _W3CDateTimeField(
+        required=False,
+        help_text="Earliest requested_datetime, W3C format (a bare date means its start); "
+                  "default: 90 days before end_date. The range may span at most 90 days.",
     )
-    end_date = serializers.CharField(
-        required=False, help_text="Latest requested_datetime (W3C format); default: now, or 90 days after start_date."
+    end_date = _W3CDateTimeField(
+        required=False,
+        help_text="Latest requested_datetime, W3C format (a bare date means its end); "
+                  "default: now, or 90 days after start_date.",
     )
-    status = serializers.CharField(required=False, help_text="open, closed, or both comma-separated.")
+    status = _StatusListField(required=False, help_text="open, closed, or both comma-separated.")
     page = serializers.IntegerField(required=False, min_value=1, max_value=MAX_PAGE, default=1)
     page_size = serializers.IntegerField(required=False, min_value=1, max_value=MAX_PAGE_SIZE, default=MAX_PAGE_SIZE)
-    jurisdiction_id = serializers.CharField(required=False)
+    jurisdiction_id = JurisdictionField(required=False)
     api_key = serializers.CharField(
         required=False, help_text="Optional: the creating system sees its own requests' description and reply."
     )
@@ -223,7 +265,7 @@ class CreateRequestSerializer(serializers.Serializer):
     last_name = serializers.CharField(required=False, allow_blank=True, max_length=32, validators=[_text_ok])
     phone = serializers.CharField(required=False, allow_blank=True, max_length=30)
     media_url = serializers.CharField(required=False, allow_blank=True, max_length=500, help_text="Not stored.")
-    jurisdiction_id = serializers.CharField(required=False)
+    jurisdiction_id = JurisdictionField(required=False)
 
     def get_fields(self):
         fields = super().get_fields()

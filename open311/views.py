@@ -25,7 +25,12 @@ from .schema import Open311AutoSchema
 
 FORMAT = OpenApiParameter("format", str, OpenApiParameter.PATH, enum=["json", "xml"], description="json or xml")
 JURISDICTION = OpenApiParameter(
-    "jurisdiction_id", str, OpenApiParameter.QUERY, required=False, description="Optional; this server has one."
+    "jurisdiction_id", str, OpenApiParameter.QUERY, required=False, enum=[serializers.JURISDICTION],
+    description="Optional; this server has one.",
+)
+SERVICE_CODE = OpenApiParameter("service_code", str, OpenApiParameter.PATH, enum=Category.values)
+REQUEST_ID = OpenApiParameter(
+    "service_request_id", str, OpenApiParameter.PATH, pattern=r"^[0-9]+$", description="As GET requests lists it."
 )
 # For the OpenAPI document (English, for developers).
 ERROR_MEANINGS = {
@@ -61,7 +66,7 @@ class Open311View(APIView):
         jurisdiction = request.query_params.get("jurisdiction_id")
         if jurisdiction is None and request.method == "POST":
             jurisdiction = request.data.get("jurisdiction_id")
-        if jurisdiction not in (None, "", getattr(settings, "OPEN311_JURISDICTION", "dingzhou")):
+        if jurisdiction not in (None, "", serializers.JURISDICTION):
             raise exceptions.NotFound(_("jurisdiction_id %(value)s not found.") % {"value": str(jurisdiction)[:40]})
         raw_key = request.query_params.get("api_key")
         if raw_key is None and request.method == "POST":
@@ -101,7 +106,7 @@ class ServiceDefinitionView(Open311View):
     xml_root, xml_item = "service_definition", "attribute"
 
     @extend_schema(
-        operation_id="services_definition", tags=["services"], parameters=[FORMAT, JURISDICTION],
+        operation_id="services_definition", tags=["services"], parameters=[FORMAT, SERVICE_CODE, JURISDICTION],
         responses={200: serializers.ServiceDefinitionSerializer, **_errors(404, 429)},
     )
     def get(self, request, service_code, format=None):
@@ -173,7 +178,11 @@ class RequestDetailView(Open311View):
 
     @extend_schema(
         operation_id="requests_retrieve", tags=["requests"],
-        parameters=[FORMAT, JURISDICTION, OpenApiParameter("api_key", OpenApiTypes.STR, OpenApiParameter.QUERY)],
+        parameters=[
+            FORMAT, REQUEST_ID, JURISDICTION,
+            OpenApiParameter("api_key", OpenApiTypes.STR, OpenApiParameter.QUERY,
+                             description="Optional: the creating system also gets the description and reply."),
+        ],
         responses={200: serializers.ServiceRequestSerializer(many=True), **_errors(403, 404, 429)},
     )
     def get(self, request, service_request_id, format=None):

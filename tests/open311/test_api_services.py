@@ -84,3 +84,17 @@ def test_anonymous_reads_are_rate_limited_per_address(client, settings):
     assert error["code"] == 429
     # Another address has its own allowance.
     assert client.get(f"{API}/services.json", REMOTE_ADDR="10.1.2.3").status_code == 200
+
+
+def test_the_openapi_document_is_public_in_yaml_and_json(client):
+    yaml_doc = client.get(f"{API}/openapi.yaml")
+    assert yaml_doc.status_code == 200 and yaml_doc.content.startswith(b"openapi: 3.0")
+    document = client.get(f"{API}/openapi.json").json()
+    assert document["info"]["title"] == "Dingzhou Open311 GeoReport v2"
+    assert sorted(document["paths"]) == [
+        f"{API}/requests.{{format}}", f"{API}/requests/{{service_request_id}}.{{format}}",
+        f"{API}/services.{{format}}", f"{API}/services/{{service_code}}.{{format}}", f"{API}/tokens/{{token}}.{{format}}",
+    ]
+    errors = document["paths"][f"{API}/requests.{{format}}"]["post"]["responses"]["403"]["content"]["text/xml"]
+    assert errors["schema"]["type"] == "array"
+    assert "citizen_name" not in str(document["components"]["schemas"]["ServiceRequest"])
