@@ -341,14 +341,17 @@ def test_card_lists_the_first_overdue_tasks_with_the_total(client, cast, departm
 
     monkeypatch.setattr(data, "OVERDUE_LIMIT", 3)
     past = dt.datetime(2021, 10, 1, 17, tzinfo=TZ)
+    states = [State.ACCEPTED, State.IN_PROGRESS, State.ASSIGNED, State.IN_PROGRESS, State.AWAITING_APPROVAL]
     tasks = [
-        TaskFactory(state=State.IN_PROGRESS, township=township, lead_department=departments.zhujian,
+        TaskFactory(state=state, township=township, lead_department=departments.zhujian,
                     assigned_at=past, deadline=past + dt.timedelta(days=i))
-        for i in range(5)
+        for i, state in enumerate(states)
     ]
+    TaskFactory(state=State.RETURN_REQUESTED, township=township, lead_department=departments.zhujian,
+                assigned_at=past, deadline=past - dt.timedelta(days=3))  # off the clock: not overdue
     text = page(client, cast.head_zhujian, reverse("reports:department_card", args=["zhujian"]) + "?period=2021-10")
     listed = [int(pk) for pk in re.findall(r'data-task-id="(\d+)"', re.search(r'id="overdue-table".*?</table>', text, re.S).group(0))]
-    assert listed == [t.pk for t in tasks[:3]]  # most overdue first, bounded
+    assert listed == [t.pk for t in tasks[:3]]  # most overdue first across the states, bounded
     assert 'id="card-overdue" data-total="5"' in text and "the first 3 of 5" in text
 
 
@@ -429,6 +432,27 @@ def test_pages_say_as_of_when_figures_come_from_the_rollups(client, world):
     )
     card = page(client, leader, reverse("reports:department_card", args=["zhujian"]) + f"?period={PERIOD}")
     assert 'data-source="rollup"' in card and f"figures as of {as_of}" in card
+
+
+def test_channel_counts_follow_the_rollups_as_of(client, world, small_pages):
+    leader, url = world.leader, reverse("reports:overview") + f"?period={PERIOD}"
+
+    def tv_count():
+        text = page(client, leader, url)
+        return int(re.search(r'data-channel="tv" data-count="(\d+)"', text).group(1))
+
+    live = tv_count()
+    SuggestionFactory(channel=Channel.TV, received_at=dt.datetime(2021, 8, 2, 9, tzinfo=TZ))
+    assert tv_count() == live + 1  # counted live while there are no fresh rollups
+    rollups_refresh()
+    assert tv_count() == live + 1
+    SuggestionFactory(channel=Channel.TV, received_at=dt.datetime(2021, 8, 3, 9, tzinfo=TZ))
+    # As of the rebuild, like every figure beside it; the records page says so and shows the same total.
+    assert tv_count() == live + 1
+    records = page(client, leader, reverse("reports:records") + f"?figure=received&scope=city&period={PERIOD}&channel=tv")
+    assert f'data-total="{live + 1}"' in records and "The figure is as of" in records
+    rollups_refresh()
+    assert tv_count() == live + 2
 
 
 def test_importing_suggestions_raises_the_townships_received_on_its_card(client, cast, township):

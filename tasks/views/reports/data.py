@@ -9,12 +9,13 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
+from django.core.cache import cache
 from django.db.models import Count, Max, Min, Prefetch, Q
 from django.utils import timezone
 
 from feedback.models import Channel, Suggestion
-from tasks.models import Indicator, Mechanism, Project, State, Task, TvEpisode
-from tasks.reportcards import Period, Scope, records_for
+from tasks.models import HANDLING_STATES, Indicator, Mechanism, Project, State, Task, TvEpisode
+from tasks.reportcards import MAX_STALENESS, Period, Scope, records_for
 
 # Lists on a page are bounded; the figure beside them gives the total.
 PROJECT_LIMIT = 50
@@ -29,16 +30,33 @@ def data_range() -> tuple[dt.date | None, dt.date | None]:
     return timezone.localdate(bounds["first"]), timezone.localdate(bounds["last"])
 
 
-def channel_counts(period: Period) -> list[tuple[str, str, int]]:
-    """Suggestions received in the period per channel: (code, label, count) for every channel, in one query."""
+def channel_counts(period: Period, *, refresh=None) -> list[tuple[str, str, int]]:
+    """Suggestions received in the period per channel: (code, label, count) for every channel, in one query.
+
+    The rollups hold no channel, and this GROUP BY reads every suggestion of the period
+    (about 120 ms for a year at a million). With a rollup `refresh`, the counts are kept
+    in the cache under that refresh, so they are recounted once per rebuild (every few
+    minutes) and never outlive it by more than rollups.MAX_STALENESS, like the figures.
+    """
+    if refresh is not None:
+        key = f"reports:channels:{period.code}:{refresh.pk}:{refresh.as_of.timestamp()}"
+        counts = cache.get(key)
+        if counts is None:
+            counts = _count_channels(period)
+            cache.set(key, counts, timeout=MAX_STALENESS.total_seconds())
+    else:
+        counts = _count_channels(period)
+    return [(channel.value, str(channel.label), counts.get(channel.value, 0)) for channel in Channel]
+
+
+def _count_channels(period: Period) -> dict[str, int]:
     rows = (
         Suggestion.objects.filter(received_at__gte=period.start, received_at__lt=period.end)
         .order_by()
         .values("channel")
         .annotate(n=Count("pk"))
     )
-    counts = {row["channel"]: row["n"] for row in rows}
-    return [(channel.value, str(channel.label), counts.get(channel.value, 0)) for channel in Channel]
+    return {row["channel"]: row["n"] for row in rows}
 
 
 def projects_progress(period: Period, *, department_id: int | None = None) -> list[Project]:
@@ -89,10 +107,15 @@ def tv_totals(period: Period) -> TvTotals:
 
 
 def overdue_tasks(scope: Scope, *, now: dt.datetime) -> list[Task]:
-    """The scope's first overdue tasks, most overdue first: the rows the overdue figure counts, bounded."""
-    rows = records_for("overdue", scope, None, now=now)
-    return list(
-        rows.select_related("township", "lead_department").defer("review_note", "reply").order_by("deadline", "pk")[
-            :OVERDUE_LIMIT
-        ]
-    )
+    """The scope's first overdue tasks, most overdue first: the rows the overdue figure counts, bounded.
+
+    One query per handling state: each walks the (state, deadline) index in deadline
+    order and stops at the limit, where one query over all four states would sort every
+    overdue task of the city (45,000 at a million tasks: 190 ms against a few ms).
+    """
+    rows = records_for("overdue", scope, None, now=now).select_related("township", "lead_department")
+    rows = rows.defer("review_note", "reply")
+    first = []
+    for state in HANDLING_STATES:
+        first += rows.filter(state=state).order_by("deadline", "pk")[:OVERDUE_LIMIT]
+    return sorted(first, key=lambda task: (task.deadline, task.pk))[:OVERDUE_LIMIT]

@@ -31,9 +31,9 @@ from .sections import overdue_section, project_rows, trend_section, unit_section
 DEFAULT_RANK = "closure_rate"
 
 
-def _channels_section(period) -> dict:
+def _channels_section(period, *, source) -> dict:
     """Suggestions received per channel, each linked to its suggestions."""
-    counts = data.channel_counts(period)
+    counts = data.channel_counts(period, refresh=source[1])
     total = sum(n for _code, _label, n in counts)
     rows = [
         {
@@ -70,7 +70,7 @@ def overview_context(period, *, now, source, rank: str = DEFAULT_RANK) -> dict:
         "departments": unit_section(departments, rank, period=period),
         "overdue": overdue_section(departments, period=period),
         "townships": unit_section(townships, rank, period=period),
-        "channels": _channels_section(period),
+        "channels": _channels_section(period, source=source),
         "projects": project_rows(data.projects_progress(period)),
         "tv": data.tv_totals(period),
         "as_of": as_of_text(card),

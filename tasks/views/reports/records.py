@@ -22,12 +22,13 @@ from django.views.decorators.http import require_GET
 from feedback.models import Callback, Channel, Suggestion
 from tasks.errors import DomainError
 from tasks.models import Task
-from tasks.reportcards import DENOMINATOR, FIGURES, MISSED, NUMERATOR, Rate, records_for_params, report_card
+from tasks.reportcards import DENOMINATOR, FIGURES, MISSED, NUMERATOR, ROLLUP, Rate, records_for_params, report_card
 from tasks.reportcards.scopes import CALLBACK, SUGGESTION, parse_scope
 from tasks.reportcards.definitions import COUNTER_FAMILY
 from tasks.tables import NOWRAP, TaskTable, label, state_badge, task_detail_url, url_if_exists
 
-from .common import SOURCE_LABELS, as_of_text, count_text, records_url, require_card, resolve_source
+from . import data
+from .common import SOURCE_LABELS, count_text, records_url, require_card, resolve_source
 from .sections import card_url
 
 PER_PAGE = 50
@@ -131,18 +132,22 @@ def _page(request, rows):
 
 
 def _figure_total(code, scope, period, part, channel, rows, source):
-    """The figure these records make up (what the linking page showed), with its card.
+    """(the figure these records make up, as the linking page showed it; its as-of moment or None if live).
 
-    A channel's share and an overdue list without a period are counted here: the
-    overview counts the channels live too, and overdue is "now" whatever the period.
+    A channel's count comes from the overview's channel counts; an overdue list without
+    a period is counted here (overdue is "now", whatever the period).
     """
-    if channel or period is None:
+    used, refresh = source
+    if channel:
+        counts = {code_: n for code_, _label, n in data.channel_counts(period, refresh=refresh)}
+        return counts[channel], (refresh if used == ROLLUP else None)
+    if period is None:
         return rows.count(), None
     card = report_card(scope, period, source=source)
     value = card[code]
     if isinstance(value, Rate):
         value = {NUMERATOR: value.numerator, DENOMINATOR: value.denominator}.get(part, value.denominator - value.numerator)
-    return value, card
+    return value, (card if card.source == ROLLUP else None)
 
 
 def _query(params):
@@ -174,7 +179,7 @@ def records(request):
     except DomainError as exc:
         return render(request, "reports/records.html", {"error": str(exc)}, status=400)
     figure = FIGURES[code]
-    total, card = _figure_total(code, scope, period, part, channel, rows, resolve_source())
+    total, dated = _figure_total(code, scope, period, part, channel, rows, resolve_source())
     page, newer, older = _page(request, rows)
     table_class = RECORDS.get(COUNTER_FAMILY[figure.numerator].record, TASK_RECORDS)[1]
     table = table_class(page, now=timezone.now()) if table_class is RecordTaskTable else table_class(page)
@@ -183,8 +188,9 @@ def records(request):
         "figure_label": capfirst(figure.label), "code": code, "scope": scope, "period": period, "part": part,
         "part_label": PART_LABELS[part] if figure.denominator else "",
         "channel_label": Channel(channel).label if channel else "",
-        "table": table, "rows_on_page": len(page), "total": total, "total_text": count_text(total), "card": card,
-        "as_of": as_of_text(card) if card else None, "source_label": SOURCE_LABELS[card.source] if card else "",
+        "table": table, "rows_on_page": len(page), "total": total, "total_text": count_text(total),
+        "as_of": timezone.localtime(dated.as_of).strftime("%Y-%m-%d %H:%M") if dated else None,
+        "source_label": SOURCE_LABELS[ROLLUP],
         "newer_url": f"{base}&before={newer}" if newer else None,
         "older_url": f"{base}&after={older}" if older else None,
         "first_url": base if newer else None,
