@@ -41,6 +41,17 @@ ERROR_MEANINGS = {
 }
 
 
+def documented(**kwargs):
+    """extend_schema on our schema class, so the document needs no DEFAULT_SCHEMA_CLASS setting."""
+
+    def decorate(method):
+        # extend_schema builds on a method's own `schema` before the project-wide default.
+        method.schema = Open311AutoSchema
+        return extend_schema(**kwargs)(method)
+
+    return decorate
+
+
 def _errors(*codes: int) -> dict:
     return {
         code: OpenApiResponse(serializers.ErrorSerializer(many=True), description=ERROR_MEANINGS[code])
@@ -93,7 +104,7 @@ class Open311View(APIView):
 class ServiceListView(Open311View):
     xml_root, xml_item = "services", "service"
 
-    @extend_schema(
+    @documented(
         operation_id="services_list", tags=["services"], parameters=[FORMAT, JURISDICTION],
         responses={200: serializers.ServiceSerializer(many=True), **_errors(404, 429)},
     )
@@ -105,7 +116,7 @@ class ServiceListView(Open311View):
 class ServiceDefinitionView(Open311View):
     xml_root, xml_item = "service_definition", "attribute"
 
-    @extend_schema(
+    @documented(
         operation_id="services_definition", tags=["services"], parameters=[FORMAT, SERVICE_CODE, JURISDICTION],
         responses={200: serializers.ServiceDefinitionSerializer, **_errors(404, 429)},
     )
@@ -122,7 +133,7 @@ class ServiceDefinitionView(Open311View):
 class RequestListView(Open311View):
     xml_root, xml_item = "service_requests", "request"
 
-    @extend_schema(
+    @documented(
         operation_id="requests_list", tags=["requests"], parameters=[FORMAT, serializers.RequestQuerySerializer],
         responses={200: serializers.ServiceRequestSerializer(many=True), **_errors(400, 403, 404, 429)},
     )
@@ -141,7 +152,7 @@ class RequestListView(Open311View):
             )
         return Response(serializers.ServiceRequestSerializer(rows, many=True).data)
 
-    @extend_schema(
+    @documented(
         operation_id="requests_create", tags=["requests"], parameters=[FORMAT], request=serializers.CreateRequestSerializer,
         responses={201: serializers.CreatedRequestSerializer(many=True), **_errors(400, 403, 404, 429)},
     )
@@ -176,7 +187,7 @@ class RequestListView(Open311View):
 class RequestDetailView(Open311View):
     xml_root, xml_item = "service_requests", "request"
 
-    @extend_schema(
+    @documented(
         operation_id="requests_retrieve", tags=["requests"],
         parameters=[
             FORMAT, REQUEST_ID, JURISDICTION,
@@ -199,7 +210,7 @@ class RequestDetailView(Open311View):
 class TokenView(Open311View):
     xml_root, xml_item = "service_requests", "request"
 
-    @extend_schema(
+    @documented(
         operation_id="tokens_retrieve", tags=["tokens"], parameters=[FORMAT, JURISDICTION],
         responses={200: serializers.TokenSerializer(many=True), **_errors(404, 429)},
     )
