@@ -15,8 +15,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
 
-from org.models import Department
 from feedback.models import Callback, CallbackResult, Channel, Suggestion
+from org.models import Department
+from org.views import campaign_headline
 from tasks.models import Indicator, Mechanism, Project, State, TvEpisode
 from tasks.reportcards import (
     FIGURE_CODES,
@@ -197,8 +198,6 @@ def test_overview_figures_equal_report_card(client, world):
     card = report_card(city(), parse_period(PERIOD), source=LIVE)
     assert figures_in(re.search(r'id="city-figures".*?</section>', text, re.S).group(0)) == expected_figures(card)
     with translation.override("en"):
-        from org.views import campaign_headline
-
         assert html.escape(campaign_headline(received=card["received"], solved=card["closed"])) in text
 
 
