@@ -1,7 +1,6 @@
 """`manage.py report_card`: JSON with DOMAIN.md's code names, and clear errors with a non-zero exit."""
 
 import datetime as dt
-import importlib.util
 import io
 import json
 from zoneinfo import ZoneInfo
@@ -16,7 +15,6 @@ from tasks.models import State
 from ..factories import SuggestionFactory, TaskFactory
 
 TZ = ZoneInfo("Asia/Shanghai")
-PDF_RENDERER = importlib.util.find_spec("tasks.reportcards.pdf") is not None
 CODES = [
     "received", "assigned", "closed", "closure_rate", "on_time_rate", "overdue", "timely_acceptance",
     "same_day_assignment", "satisfaction",
@@ -115,14 +113,6 @@ def test_bad_arguments_give_a_clear_error(db, departments, args, message):
     assert message in str(error.value)
 
 
-@pytest.mark.skipif(PDF_RENDERER, reason="the report pages' PDF renderer exists")
-def test_pdf_output_says_it_is_not_available_yet(db, tmp_path):
-    with pytest.raises(CommandError, match="PDF output needs the report pages; not available yet"):
-        run("--scope", "city", "--period", "2021", "--format", "pdf", "--output", str(tmp_path / "card.pdf"))
-    assert not (tmp_path / "card.pdf").exists()
-
-
-@pytest.mark.skipif(not PDF_RENDERER, reason="no PDF renderer yet (tasks.reportcards.pdf)")
 def test_pdf_output_writes_a_pdf(october, tmp_path):
     path = tmp_path / "card.pdf"
     run("--scope", "department", "住建局", "--period", "2021-10", "--format", "pdf", "--output", str(path))
