@@ -140,4 +140,5 @@ def service_requests_by_id(ids: list[int], *, api_key: ApiKey | None = None) -> 
 
 
 def service_request_for_token(token: str) -> ApiKeyUse | None:
+    """The log row of the POST that answered with this token, or None."""
     return ApiKeyUse.objects.filter(token=token).only("token", "suggestion_id").first()

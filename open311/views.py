@@ -84,9 +84,10 @@ class Open311View(APIView):
             raw_key = request.data.get("api_key")
         if raw_key:
             self.api_key = services.api_key_check(str(raw_key))
-            if self.api_key is None:
-                raise exceptions.PermissionDenied(_("Invalid api_key: it is unknown or has been revoked."))
         self._check_rate(request)
+        if raw_key and self.api_key is None:
+            # Counted against the address first, so wrong keys cannot be tried without limit.
+            raise exceptions.PermissionDenied(_("Invalid api_key: it is unknown or has been revoked."))
 
     def _check_rate(self, request):
         if self.api_key is not None:

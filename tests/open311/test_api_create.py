@@ -168,3 +168,9 @@ def test_each_key_has_its_own_rate_limit(client, places):
     assert xml_errors(limited)[0][0] == "429"
     # The limit follows the key, not the address: another key from the same address goes on.
     assert client.post(f"{API}/requests.json", _form(fast_raw)).status_code == 201
+
+
+def test_wrong_keys_count_against_the_address(client, places, settings):
+    settings.OPEN311_ANONYMOUS_RATE = "3/m"
+    codes = [client.post(f"{API}/requests.json", _form("dz311_" + "A" * 43)).status_code for _ in range(4)]
+    assert codes == [403, 403, 403, 429]
