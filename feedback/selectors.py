@@ -10,9 +10,11 @@ detail page's rule (`tasks.views.detail.works_on`) plus "a registrar sees in ful
 registered"; `citizens_in_full` evaluates it for a whole page or export batch at once.
 """
 
+from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 
-from django.db.models import Prefetch, QuerySet, prefetch_related_objects
+from django.db.models import Prefetch, Q, QuerySet
 
 from tasks import search
 from tasks.models import Task, TaskAssist
@@ -25,8 +27,16 @@ def suggestions_visible_to(user) -> QuerySet[Suggestion]:
     """Suggestions the user may open on the feedback pages (see the module docstring)."""
     if not user.is_authenticated or not user.is_active:
         return Suggestion.objects.none()
-    if user.sees_all_departments or user.is_department_staff:
+    if user.sees_all_departments:
         return _suggestions_visible_to(user)
+    if user.is_department_staff:
+        # The task scope (tasks_visible_to: led or assisted by the department), written as two
+        # id sets: PostgreSQL hashes them once and probes each suggestion walked newest first.
+        # Through tasks_visible_to it looked up every walked suggestion's task by index
+        # instead: 90 ms against 21 ms for a first page at a million suggestions.
+        led = Task.objects.filter(lead_department_id=user.department_id).values("pk")
+        assisted = TaskAssist.objects.filter(department_id=user.department_id).values("task_id")
+        return Suggestion.objects.filter(Q(task_id__in=led) | Q(task_id__in=assisted))
     if user.is_registrar:
         # Served by the (registered_by, -id) index. The task scope would also let a
         # registrar reach other people's suggestions merged into their task.
@@ -80,6 +90,26 @@ def task_visible(user, task_id) -> bool:
     return tasks_visible_to(user).filter(pk=task_id).exists()
 
 
+class _Assists(tuple):
+    """A task's assisting departments as works_on reads them (`task.assists.all()`)."""
+
+    def all(self):
+        return self
+
+
+@dataclass(frozen=True)
+class _TaskFacts:
+    """The facts of a task that works_on reads: its lead department and assisting departments."""
+
+    lead_department_id: int | None
+    assists: _Assists
+
+
+@dataclass(frozen=True)
+class _Assist:
+    department_id: int
+
+
 def tasks_worked_on(user, leads: dict[int, int | None]) -> set[int]:
     """Of these tasks (id -> lead department id), the ids the user works on, by `works_on`, in at most one query."""
     # Imported here: the task views import forms and services that import this app's models.
@@ -87,11 +117,24 @@ def tasks_worked_on(user, leads: dict[int, int | None]) -> set[int]:
 
     if not leads:
         return set()
-    # Stand-ins carrying just what works_on reads, so the rule stays in one place; one
-    # prefetch loads every assisting department of the batch instead of a query per row.
-    tasks = [Task(pk=pk, lead_department_id=lead) for pk, lead in leads.items()]
-    prefetch_related_objects(tasks, Prefetch("assists", queryset=TaskAssist.objects.only("task_id", "department_id")))
-    return {task.pk for task in tasks if works_on(task, user)}
+    assisting: dict[int, list[int]] = defaultdict(list)
+    for task_id, department_id in TaskAssist.objects.filter(task_id__in=list(leads)).values_list(
+        "task_id", "department_id"
+    ):
+        assisting[task_id].append(department_id)
+    # works_on itself decides, once per distinct (lead, assisting departments): an export
+    # batch of thousands of tasks has a few dozen, and building a Task per row with its
+    # prefetched assists cost more than the rest of the export together.
+    decided: dict[tuple, bool] = {}
+    worked_on = set()
+    for pk, lead in leads.items():
+        key = (lead, tuple(sorted(assisting.get(pk, ()))))
+        if key not in decided:
+            facts = _TaskFacts(lead_department_id=lead, assists=_Assists(_Assist(d) for d in key[1]))
+            decided[key] = works_on(facts, user)
+        if decided[key]:
+            worked_on.add(pk)
+    return worked_on
 
 
 def citizens_in_full(user, rows: Iterable[tuple[int, int, int | None, int | None]]) -> set[int]:

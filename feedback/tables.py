@@ -50,7 +50,16 @@ class SuggestionListTable(tables.Table):
     def __init__(self, data, *, in_full: set[int] = frozenset(), **kwargs):
         # Ids of the suggestions whose citizen the viewer sees unmasked.
         self.in_full = in_full
+        # Labels translated once per page: get_FOO_display rebuilds its choice dict on every call.
+        self.labels = {
+            name: {code: str(text) for code, text in choices}
+            for name, choices in (("channel", Channel.choices), ("category", Category.choices),
+                                  ("urgency", Urgency.choices), ("state", State.choices))
+        }  # fmt: skip
         super().__init__(data, **kwargs)
+
+    def render_channel(self, value):
+        return self.labels["channel"].get(value, value)
 
     def render_township(self, record):
         if record.village_id:
@@ -58,11 +67,12 @@ class SuggestionListTable(tables.Table):
         return record.township.name
 
     def render_category(self, record):
+        category = self.labels["category"].get(record.category, record.category)
         if record.urgency == Urgency.URGENT:
             return format_html(
-                '{} <span class="badge urgency-urgent">{}</span>', record.get_category_display(), record.get_urgency_display()
+                '{} <span class="badge urgency-urgent">{}</span>', category, self.labels["urgency"][Urgency.URGENT]
             )
-        return record.get_category_display()
+        return category
 
     def render_citizen_name(self, record, value):
         return value if record.pk in self.in_full else _masked(record.masked_name)
@@ -73,8 +83,8 @@ class SuggestionListTable(tables.Table):
     def render_content(self, value):
         return Truncator(value).chars(40)
 
-    def render_task_state(self, record):
-        return state_badge(record.task.state, record.task.get_state_display())
+    def render_task_state(self, value):
+        return state_badge(value, self.labels["state"].get(value, value))
 
     def order_received_at(self, queryset, is_descending):
         # Imported rows often share a received day: the id keeps the order stable across pages.
@@ -105,20 +115,20 @@ def suggestion_export(queryset, user) -> Export:
 
     masking = ("id", "task_id", "task__lead_department_id", "registered_by_id")
     columns = [
-        Column(label(Suggestion, "tracking_number"), "tracking_number"),
+        Column(label(Suggestion, "tracking_number"), "tracking_number", width=22),
         Column(label(Suggestion, "external_id"), "external_id"),
         Column(label(Suggestion, "channel"), "channel", choices=Channel.choices),
-        Column(label(Suggestion, "received_at"), "received_at"),
-        Column(label(Suggestion, "registered_at"), "registered_at"),
+        Column(label(Suggestion, "received_at"), "received_at", width=17),
+        Column(label(Suggestion, "registered_at"), "registered_at", width=17),
         Column(label(Suggestion, "registered_by"), needs=("registered_by__full_name", "registered_by__username"),
                value=registrar),
         Column(label(Suggestion, "township"), "township__name"),
         Column(label(Suggestion, "village"), "village__name"),
         Column(label(Suggestion, "citizen_name"), needs=("citizen_name", *masking), value=citizen),
-        Column(label(Suggestion, "phone"), needs=("phone", *masking), value=phone),
+        Column(label(Suggestion, "phone"), needs=("phone", *masking), value=phone, width=15),
         Column(label(Suggestion, "category"), "category", choices=Category.choices),
         Column(label(Suggestion, "urgency"), "urgency", choices=Urgency.choices),
-        Column(label(Suggestion, "content"), "content"),
+        Column(label(Suggestion, "content"), "content", width=60),
         Column(_("Task No."), "task_id"),
         Column(_("Task state"), "task__state", choices=State.choices),
         Column(_("Lead department"), "task__lead_department__name"),

@@ -161,6 +161,18 @@ def test_masked_values_look_like_the_rule(client, cast, world):
     assert "138****5678" in row and "张*" in row and "13812345678" not in row and "张三" not in row
 
 
+def test_the_batch_rule_agrees_with_works_on_for_every_user_and_task(cast, world):
+    from feedback.selectors import tasks_worked_on
+    from tasks.models import Task
+    from tasks.views.detail import works_on
+
+    tasks = list(Task.objects.prefetch_related("assists"))
+    leads = {task.pk: task.lead_department_id for task in tasks}
+    for name, user in vars(cast).items():
+        assert tasks_worked_on(user, leads) == {task.pk for task in tasks if works_on(task, user)}, name
+    assert tasks_worked_on(cast.handler_chengguan, leads) == {world.chengguan.task_id, world.assisted.task_id}
+
+
 # --- Filters -------------------------------------------------------------------------------------
 
 
@@ -324,3 +336,13 @@ def test_query_count_does_not_grow_with_the_rows(client, cast, departments, town
     assert Suggestion.objects.count() == 17
     many = _queries_for_page(client, user, params)
     assert few == many
+
+
+@pytest.mark.parametrize("who", ["handler_zhujian", "head_chengguan", "supervisor", "leader", "admin"])
+def test_everyone_but_registrars_has_the_task_pages_scope(cast, world, who):
+    from feedback.selectors import suggestions_visible_to
+    from tasks.selectors import _suggestions_visible_to
+
+    user = getattr(cast, who)
+    ours = set(suggestions_visible_to(user).values_list("pk", flat=True))
+    assert ours and ours == set(_suggestions_visible_to(user).values_list("pk", flat=True))
