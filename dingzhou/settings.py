@@ -291,7 +291,10 @@ if CELERY_TASK_SOFT_TIME_LIMIT >= CELERY_TASK_TIME_LIMIT:
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
-EMAIL_BACKEND = _raw("EMAIL_BACKEND") or "django.core.mail.backends.console.EmailBackend"
+# The embedded default writes each e-mail to a file under var/mail/ (the demo's overdue
+# tasks would otherwise flood the terminal); set EMAIL_BACKEND to the SMTP backend to send.
+EMAIL_BACKEND = _raw("EMAIL_BACKEND") or "django.core.mail.backends.filebased.EmailBackend"
+EMAIL_FILE_PATH = env.path("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
 EMAIL_HOST = _raw("EMAIL_HOST") or "localhost"
 EMAIL_PORT = env_int("EMAIL_PORT", default=25, minimum=1)
 EMAIL_HOST_USER = _raw("EMAIL_HOST_USER") or ""
