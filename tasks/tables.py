@@ -206,3 +206,27 @@ class TaskListTable(TaskTable):
         if is_descending:
             return queryset.order_by(F("deadline").desc(nulls_first=True), "-id"), True
         return queryset.order_by(F("deadline").asc(nulls_last=True), "id"), True
+
+
+def task_export(queryset):
+    """The task list as a CSV/XLSX export (feedback.exports): no personal data, so nothing to mask."""
+    from feedback.exports import Column, Export
+    from feedback.models import Category, Channel
+
+    from .models import State
+
+    columns = [
+        Column(label(Task, "id"), "id", width=8),
+        Column(label(Task, "state"), "state", choices=State.choices),
+        Column(label(Task, "title"), "title", width=40),
+        Column(label(Task, "channel"), "channel", choices=Channel.choices),
+        Column(label(Task, "category"), "category", choices=Category.choices),
+        Column(label(Task, "township"), "township__name"),
+        Column(label(Task, "lead_department"), "lead_department__name"),
+        Column(label(Task, "created_at"), "created_at", width=17),
+        Column(label(Task, "assigned_at"), "assigned_at", width=17),
+        Column(label(Task, "deadline"), "deadline", width=17),
+        Column(label(Task, "closed_at"), "closed_at", width=17),
+        Column(label(Task, "supervision_level"), "supervision_level"),
+    ]
+    return Export(queryset.order_by("-id"), columns)
