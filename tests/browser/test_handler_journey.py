@@ -1,9 +1,12 @@
-"""A handler's day on one task: open it from the home page, accept it, reply "resolved", read the timeline;
-another department's handler gets 404 on the same URL."""
+"""A handler's day on one task: filter the overdue tasks, open one, accept it, reply "resolved", read the
+timeline; another department's handler gets 404 on the same URL."""
+
+import datetime as dt
 
 import re
 
 import pytest
+from django.utils import timezone
 
 from tasks import services
 from tasks.models import Outcome, State, Task
@@ -39,10 +42,21 @@ def test_handler_accepts_and_replies_and_other_department_gets_404(page, cast, d
     cast.handler_zhujian.full_name = "王建国"
     cast.handler_zhujian.save(update_fields=["full_name"])
     task = _assigned_task(cast, departments)
+    on_time = _assigned_task(cast, departments)
+    # Time passes: the first task's handling deadline is now behind us.
+    Task.objects.filter(pk=task.pk).update(deadline=timezone.now() - dt.timedelta(days=2))
     detail_url = f"{page.base_url}/tasks/{task.pk}/"
 
     _log_in(page, "handler-zhujian")
-    page.click(f'#department-open-tasks tr[data-task-id="{task.pk}"] a')
+    page.goto(page.base_url + "/tasks/")
+    page.select_option("#task-filter select[name=due]", "overdue")
+    page.click("#filter-submit")
+    page.wait_for_url(re.compile(r".*due=overdue.*"))
+    rows = page.locator("#task-results tr[data-task-id]")
+    assert [rows.nth(i).get_attribute("data-task-id") for i in range(rows.count())] == [str(task.pk)]
+    assert page.locator(f'#task-results tr[data-task-id="{on_time.pk}"]').count() == 0
+    screenshot(page, "task-list-overdue")
+    page.click(f'#task-results tr[data-task-id="{task.pk}"] a')
     page.wait_for_url(detail_url)
     assert page.locator("#task-detail").get_attribute("data-state") == State.ASSIGNED
     assert "13812345678" in page.locator("#task-suggestions").inner_text()  # the lead department sees the citizen
