@@ -127,8 +127,12 @@ class Suggestion(models.Model):
             )
         ]
         indexes = [
-            # Report card "received": suggestions whose received time is in the period.
-            models.Index(fields=["received_at"], name="suggestion_received_idx"),
+            # Report card "received": suggestions whose received time is in the period; and the Open311
+            # request list, newest first, filtered by status (task_id) and service (category) from the
+            # index alone (bench/open311.py: a sparse status over 90 days 580 -> 140 ms).
+            models.Index(
+                fields=["received_at", "id"], include=["task_id", "category"], name="suggestion_received_idx"
+            ),
             # Duplicate detection on import where a row has no external number.
             models.Index(fields=["content_fingerprint"], name="suggestion_fingerprint_idx"),
             # A registrar's own list, newest first.
