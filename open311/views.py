@@ -5,6 +5,8 @@ no cookies and need no CSRF token. Every error, ours or DRF's, leaves in the spe
 format: a list of {code, description} (<errors><error>… in XML).
 """
 
+from collections.abc import Mapping
+
 from django.conf import settings
 from django.utils.translation import gettext as _
 from django_ratelimit.core import is_ratelimited
@@ -74,14 +76,12 @@ class Open311View(APIView):
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
-        jurisdiction = request.query_params.get("jurisdiction_id")
-        if jurisdiction is None and request.method == "POST":
-            jurisdiction = request.data.get("jurisdiction_id")
+        # A JSON body may be a list or a number; the serializer refuses it, this must not trip first.
+        body = request.data if request.method == "POST" and isinstance(request.data, Mapping) else {}
+        jurisdiction = request.query_params.get("jurisdiction_id", body.get("jurisdiction_id"))
         if jurisdiction not in (None, "", serializers.JURISDICTION):
             raise exceptions.NotFound(_("jurisdiction_id %(value)s not found.") % {"value": str(jurisdiction)[:40]})
-        raw_key = request.query_params.get("api_key")
-        if raw_key is None and request.method == "POST":
-            raw_key = request.data.get("api_key")
+        raw_key = request.query_params.get("api_key", body.get("api_key"))
         if raw_key:
             self.api_key = services.api_key_check(str(raw_key))
         self._check_rate(request)

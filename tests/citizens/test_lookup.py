@@ -139,3 +139,22 @@ def test_guessing_one_numbers_digits_from_many_addresses_is_rate_limited(client,
     # Unknown numbers are limited the same way, so the limit says nothing about which numbers exist.
     codes = [_look_up(client, "DZ20000101AAAAAAAA", "0000", REMOTE_ADDR=f"10.1.0.{i}").status_code for i in range(5)]
     assert codes == [200] * 4 + [429]
+
+
+@pytest.mark.services
+def test_the_limit_holds_on_redis_as_in_production(client, suggestion, settings, require_redis):
+    # Its own Redis database (11), so flushing it touches nobody else's keys.
+    url = require_redis.rsplit("/", 1)[0] + "/11"
+    settings.CACHES = {**settings.CACHES, "redis-rate-limits": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url,
+    }}
+    settings.RATELIMIT_USE_CACHE = "redis-rate-limits"
+    settings.CITIZEN_LOOKUP_RATE = "3/m"
+    from django.core.cache import caches
+
+    caches["redis-rate-limits"].clear()
+    try:
+        codes = [_look_up(client, suggestion.tracking_number, "5678").status_code for _ in range(4)]
+        assert codes == [200, 200, 200, 429]
+    finally:
+        caches["redis-rate-limits"].clear()

@@ -174,3 +174,12 @@ def test_wrong_keys_count_against_the_address(client, places, settings):
     settings.OPEN311_ANONYMOUS_RATE = "3/m"
     codes = [client.post(f"{API}/requests.json", _form("dz311_" + "A" * 43)).status_code for _ in range(4)]
     assert codes == [403, 403, 403, 429]
+
+
+@pytest.mark.parametrize("body", ["[1, 2]", "3", '"text"', "null", "{not json"])
+def test_a_json_body_that_is_not_an_object_is_400(client, places, api_key, body):
+    _key, raw = api_key
+    response = client.post(f"{API}/requests.json?api_key={raw}", body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()[0]["code"] == 400
+    assert not Suggestion.objects.exists()
