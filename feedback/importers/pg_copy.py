@@ -3,20 +3,22 @@
 bulk_create spends most of its time compiling one parameter per cell in Python; COPY
 streams tab-separated text. Ids are drawn from the tables' own sequences first, so
 the suggestions and timeline can point at their task without a RETURNING round trip.
-Every concrete field is written: the values given, else the field's default (as
-Model.__init__ would set it), so a field added to a model later is not left out.
-COPY runs inside the caller's transaction and is undone with it.
+The caller formats the columns it sets (writer.py); every other concrete field gets its
+default here (as Model.__init__ would set it), so a field added to a model later is not
+left out. COPY runs inside the caller's transaction and is undone with it.
 """
 
 import enum
 import io
+import itertools
 import json
-import re
 
-from django.db import connection, models
+from django.db import connection
 
-_SPECIAL = re.compile(r"[\\\t\n\r]")
+NULL = "\\N"
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+# Lines handed to the connection per read(): about 100 KB of suggestions.
+_LINES_PER_READ = 500
 
 
 def available() -> bool:
@@ -38,10 +40,17 @@ def reserve_ids(model, n: int) -> list[int]:
         return [row[0] for row in cursor.fetchall()]
 
 
-def _text(value) -> str:
-    """Any value in COPY's text format (used for defaults; rows go through _converter)."""
+def escape(text: str) -> str:
+    """Text as a COPY value: backslash, tab and line breaks escaped (four scans beat one regex call)."""
+    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
+        return text.translate(_ESCAPES)
+    return text
+
+
+def text(value) -> str:
+    """Any value in COPY's text format: None, booleans, choices, JSON, dates, numbers, text."""
     if value is None:
-        return "\\N"
+        return NULL
     if isinstance(value, bool):
         return "t" if value else "f"
     if isinstance(value, enum.Enum):
@@ -50,56 +59,53 @@ def _text(value) -> str:
         value = json.dumps(value, ensure_ascii=False)
     elif hasattr(value, "isoformat"):
         value = value.isoformat()  # aware datetimes keep their offset; PostgreSQL converts
-    return _escape(str(value))
+    return escape(str(value))
 
 
-def _escape(text: str) -> str:
-    return text.translate(_ESCAPES) if _SPECIAL.search(text) else text
+def _tail(model, columns: tuple[str, ...]) -> tuple[list, str]:
+    """The fields a caller's lines leave out that still need a value, and those values as one COPY suffix.
 
-
-def _converter(field):
-    """The fastest correct conversion for one column, chosen once per COPY, not per cell."""
-    if isinstance(field, (models.CharField, models.TextField)):
-        return lambda v: "\\N" if v is None else _escape(v)
-    if isinstance(field, (models.IntegerField, models.AutoField, models.ForeignKey)) and not isinstance(
-        field, models.BooleanField
-    ):
-        return lambda v: "\\N" if v is None else str(int(v))
-    if isinstance(field, models.DateTimeField):
-        return lambda v: "\\N" if v is None else v.isoformat()
-    return _text
-
-
-def copy_rows(model, rows: list[dict]) -> None:
-    """COPY rows (dicts keyed by field attname) into the model's table."""
-    if not rows:
-        return
-    given = set().union(*rows)
-    varying, tail_fields, tail = [], [], []
+    Left out entirely: the primary key (the table's identity fills it) and nullable fields
+    whose default is None. Every other field gets its default as Model.__init__ would give
+    it, computed once per COPY: a callable default (timezone.now, dict) gives every row of
+    the batch the same value, which only a unique field could not take, so that is refused.
+    """
+    fields, values = [], []
     for field in model._meta.concrete_fields:
-        name = field.attname
-        if name in given:
-            varying.append((field, name, _converter(field), lambda field=field: _text(field.get_default())))
-        elif field.has_default() and callable(field.default):
-            # Evaluated per row, as Model.__init__ does.
-            varying.append((field, name, _text, lambda field=field: _text(field.get_default())))
-        elif field.primary_key or (field.null and field.get_default() is None):
-            continue  # the table's own default: the sequence, or NULL
-        else:
-            tail_fields.append(field)
-            tail.append(_text(field.get_default()))
-    # Columns no row sets hold the same default on every line: one string, appended.
-    suffix = "\t" + "\t".join(tail) + "\n" if tail else "\n"
-    cells = [(name, convert, default) for _field, name, convert, default in varying]
-    buffer = io.StringIO()
-    for row in rows:
-        buffer.write("\t".join(convert(row[name]) if name in row else default() for name, convert, default in cells))
-        buffer.write(suffix)
-    fields = [field for field, *_ in varying] + tail_fields
-    buffer.seek(0)
+        if field.attname in columns or field.primary_key or (field.null and field.get_default() is None):
+            continue
+        if field.unique and field.has_default() and callable(field.default):
+            raise ValueError(f"{model.__name__}.{field.name}: a unique field needs its own value on every row")
+        fields.append(field)
+        values.append(text(field.get_default()))
+    return fields, "".join("\t" + value for value in values) + "\n"
+
+
+class _Lines(io.TextIOBase):
+    """read() over lines made on demand: PostgreSQL inserts the first lines while Python formats the next."""
+
+    def __init__(self, lines, suffix: str):
+        self._lines = iter(lines)
+        self._suffix = suffix
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> str:
+        chunk = list(itertools.islice(self._lines, _LINES_PER_READ))
+        if not chunk:
+            return ""
+        chunk.append("")
+        return self._suffix.join(chunk)
+
+
+def copy_lines(model, columns: tuple[str, ...], lines) -> None:
+    """COPY lines into the model's table: each the tab-separated, escaped values of `columns`, no newline."""
+    by_name = {field.attname: field for field in model._meta.concrete_fields}
+    tail_fields, suffix = _tail(model, columns)
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(f.column) for f in fields)
+    names = [quote(by_name[name].column) for name in columns] + [quote(field.column) for field in tail_fields]
     # The raw cursor's errors are psycopg2's own; this turns a unique violation into
     # django.db.IntegrityError, which the import catches to check and retry the batch.
     with connection.cursor() as cursor, connection.wrap_database_errors:
-        cursor.copy_expert(f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN", buffer)
+        cursor.copy_expert(f"COPY {quote(model._meta.db_table)} ({', '.join(names)}) FROM STDIN", _Lines(lines, suffix))
