@@ -256,7 +256,7 @@ def test_every_role_gets_the_declared_answer_on_every_route(cast, world):
             if seen[role] != route.expect[role]:
                 wrong.append(f"{key} ({url}) as {role}: got {seen[role]}, expected {route.expect[role]}")
         if probe and route.post_only:  # refusals to declare in action(...): may change state for an allowed role
-            print(f"{'':40} POST: " + " ".join(f"{r}={clients[r].post(url).status_code}" for r in NOT_THEIRS))
+            print(f"{'':40} POST: " + " ".join(f"{r}={_client(cast, r).post(url).status_code}" for r in NOT_THEIRS))
         for role, expected in route.post.items():
             status = clients[role].post(url, {}).status_code
             if status != expected:
