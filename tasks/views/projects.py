@@ -7,6 +7,7 @@ Files are streamed by these views after that check; MEDIA_URL is never served.
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
@@ -181,6 +182,9 @@ def _render_episodes(request, *, form=None, status=200):
 @require_POST
 def episode_create(request):
     """Record an episode (supervisors), then open it."""
+    if not request.user.is_supervisor:
+        # Refuse before reading the form, so nobody else learns its validation rules.
+        raise PermissionDenied
     form = projects_forms.EpisodeForm(request.POST)
     if not form.is_valid():
         return _render_episodes(request, form=form, status=400)
