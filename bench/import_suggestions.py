@@ -1,20 +1,31 @@
-"""Benchmark: generate an N-row import file and time the import on the configured database.
+"""Benchmark: generate an N-row import file, time our import and django-import-export's on it.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/dingzhou .venv/bin/python bench/import_suggestions.py
-    .venv/bin/python bench/import_suggestions.py --rows 20000 --format xlsx --keep
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/dingzhou .venv/bin/python bench/import_suggestions.py --rows 1000000
+    .venv/bin/python bench/import_suggestions.py --rows 20000 --format xlsx --no-reference
 
-Prints the file size, rows/s of a dry run (read + check only) and of the real import
-(read + check + write), the rerun of the same file (every row a duplicate), and the
-process's peak memory. Imported rows are deleted afterwards unless --keep is given.
-The organisation (townships, villages, departments) is created if the database lacks it.
+Prints the file size; for each phase (our dry run, import, re-import of the same file,
+then django-import-export on the file's first --reference-rows rows, by default and in
+bulk mode) its rows/s, the process's peak memory and the database backend's CPU time.
+Each phase runs in a process of its own, so each peak is its own and not the largest
+so far. During the import the resident memory is also printed at each tenth of the
+file, to show that it does not grow with the file. The reference runs first, and its
+rows are deleted before ours run, so both start from the same table. Imported rows are
+deleted afterwards unless --keep is given. The organisation (townships, villages,
+departments) is created if the database lacks it.
+
+The reference needs django-import-export (pip install django-import-export); it is
+skipped, saying so, where it is not installed.
 """
 
 import argparse
 import csv
 import datetime as dt
+import itertools
+import json
 import os
 import random
 import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -109,55 +120,272 @@ def write_file(path: Path, fmt: str, data) -> None:
         workbook.save(path)
 
 
-def timed(label: str, n: int, **kwargs):
+# --- one phase, in a process of its own -----------------------------------------------------
+
+
+def _status(key: str) -> float:
+    """VmRSS or VmHWM (peak) of this process in MB, from /proc (ru_maxrss where there is none)."""
+    try:
+        with open("/proc/self/status") as handle:
+            for line in handle:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _backend_cpu() -> float | None:
+    """CPU seconds of this connection's PostgreSQL backend, when it runs on this machine."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_phase(args) -> None:
+    """Run one phase and print its figures as one JSON line (the parent process reads it)."""
+    path, rows_total = Path(args.file), args.rows
+    backend_before = _backend_cpu()
+    rusage = resource.getrusage(resource.RUSAGE_SELF)
+    python_before = rusage.ru_utime + rusage.ru_stime
+    memory = []
     began = time.perf_counter()
-    result = suggestion_import(**kwargs)
+    if args.phase.startswith("reference"):
+        summary = reference_import(path, bulk=args.phase == "reference-bulk")
+    else:
+        done = [0]
+        marks = iter(range(1, 11))
+        mark = [next(marks)]
+
+        def on_batch(batch):
+            done[0] += batch.rows
+            while mark[0] is not None and done[0] >= rows_total * mark[0] // 10:
+                memory.append(round(_status("VmRSS")))
+                mark[0] = next(marks, None)
+
+        result = suggestion_import(table=open_table(path), dry_run=args.phase == "dry", batch_size=args.batch_size,
+                                   on_batch=on_batch)
+        summary = result.summary()
     seconds = time.perf_counter() - began
-    print(f"{label:<28} {seconds:8.1f} s {n / seconds:10,.0f} rows/s   {result.summary()}")
-    return result
+    backend_after = _backend_cpu()
+    rusage = resource.getrusage(resource.RUSAGE_SELF)
+    print(json.dumps({
+        "seconds": seconds, "summary": summary, "peak_mb": _status("VmHWM"), "memory": memory,
+        "python_cpu": rusage.ru_utime + rusage.ru_stime - python_before,
+        "backend_cpu": None if backend_before is None else backend_after - backend_before,
+    }))
+
+
+# --- the reference: django-import-export ----------------------------------------------------
+
+
+def reference_import(path: Path, *, bulk: bool) -> str:
+    """Import the file with django-import-export as a project would set it up; returns our summary line.
+
+    One Suggestion per row, with its Task and "registered" timeline entry, as ours; the
+    organisation's names through ForeignKeyWidget, the template's Chinese words for
+    channel, category and urgency through a small widget, an existing suggestion found
+    by channel and number. By default each row is looked up and saved on its own (with
+    the diff django-import-export keeps per row); bulk mode (use_bulk, skip_diff, 1,000
+    rows per bulk_create) also creates the tasks and timeline entries in bulk. It leaves
+    out what ours does besides: phone and date forms, assignment to a department,
+    duplicates by content, the error report.
+    """
+    import tablib
+    from django.utils import timezone
+    from import_export import fields, resources, widgets
+
+    from feedback.importers.validate import _CATEGORY_WORDS, _CHANNEL_WORDS, _URGENCY_WORDS, _choice
+    from feedback.models import Category, Channel, Urgency
+    from feedback.services import task_title
+    from tasks.models import Action, State
+
+    class Choice(widgets.Widget):
+        def __init__(self, choices, words, default):
+            super().__init__()
+            self.choices, self.words, self.default = choices, words, default
+
+        def clean(self, value, row=None, **kwargs):
+            return _choice(value, self.choices, self.words, self.default)
+
+    def column(attribute, header, widget=None):
+        return fields.Field(attribute=attribute, column_name=header, widget=widget or widgets.CharWidget())
+
+    class SuggestionResource(resources.ModelResource):
+        external_id = column("external_id", "编号")
+        channel = column("channel", "来源渠道", Choice(Channel, _CHANNEL_WORDS, None))
+        received_at = column("received_at", "反映时间", widgets.DateTimeWidget(format="%Y-%m-%d %H:%M"))
+        citizen_name = column("citizen_name", "诉求人")
+        phone = column("phone", "联系电话")
+        township = column("township", "乡镇(街道)", widgets.ForeignKeyWidget(Township, "name"))
+        village = column("village", "村(社区)", widgets.ForeignKeyWidget(Village, "name"))
+        content = column("content", "诉求内容")
+        category = column("category", "诉求类别", Choice(Category, _CATEGORY_WORDS, Category.SUGGESTION))
+        urgency = column("urgency", "紧急程度", Choice(Urgency, _URGENCY_WORDS, Urgency.NORMAL))
+
+        class Meta:
+            model = Suggestion
+            fields = ("external_id", "channel", "received_at", "citizen_name", "phone", "township", "village",
+                      "content", "category", "urgency")
+            use_bulk = bulk
+            batch_size = 1000
+            skip_diff = bulk
+
+        def get_instance(self, instance_loader, row):
+            number = (row.get("编号") or "").strip()
+            if not number:
+                return None
+            channel = _choice(row.get("来源渠道"), Channel, _CHANNEL_WORDS, None)
+            return Suggestion.objects.filter(channel=channel, external_id=number).first()
+
+        def before_save_instance(self, instance, row, **kwargs):
+            now = timezone.now()
+            task = Task(title=task_title(instance.content), state=State.REGISTERED, channel=instance.channel,
+                        category=instance.category, urgency=instance.urgency, township=instance.township,
+                        created_at=now)
+            if bulk:
+                # bulk_create skips Suggestion.save(): set what save() would.
+                from feedback.models.suggestion import content_fingerprint, new_tracking_number
+
+                instance.tracking_number = new_tracking_number(instance.received_at)
+                instance.content_fingerprint = content_fingerprint(instance.content)
+                instance._bench_task = task
+            else:
+                task.save()
+                instance.task = task
+
+        def after_save_instance(self, instance, row, **kwargs):
+            if not bulk:
+                TaskEvent.objects.create(task=instance.task, action=Action.REGISTER, at=instance.registered_at,
+                                         to_state=State.REGISTERED,
+                                         data={"tracking_number": instance.tracking_number, "source": "import"})
+
+        def bulk_create(self, using_transactions, dry_run, raise_errors, batch_size=None, result=None):
+            pending = list(self.create_instances)
+            tasks = Task.objects.bulk_create([s._bench_task for s in pending])
+            for suggestion, task in zip(pending, tasks):
+                suggestion.task = task
+            super().bulk_create(using_transactions, dry_run, raise_errors, batch_size=batch_size, result=result)
+            TaskEvent.objects.bulk_create(
+                TaskEvent(task=s.task, action=Action.REGISTER, at=s.registered_at, to_state=State.REGISTERED,
+                          data={"tracking_number": s.tracking_number, "suggestion": s.pk, "source": "import"})
+                for s in pending
+            )
+
+    with open(path, encoding="utf-8-sig") as handle:
+        dataset = tablib.Dataset().load(handle.read(), format="csv")
+    result = SuggestionResource().import_data(dataset, raise_errors=False)
+    totals = result.totals
+    return (f"imported={totals['new']} duplicates={totals['update'] + totals['skip']} "
+            f"errors={totals['error'] + totals['invalid']}")
+
+
+# --- the parent: file, phases, figures, clean-up ---------------------------------------------
+
+
+LABELS = {
+    "reference-default": "django-import-export, default",
+    "reference-bulk": "django-import-export, bulk",
+    "dry": "dry run (read + check)",
+    "import": "import (read + check + write)",
+    "reimport": "re-import (all duplicates)",
+}
+
+
+def phase(name: str, path: Path, n: int, args) -> dict:
+    command = [sys.executable, __file__, "--phase", name, "--file", str(path), "--rows", str(n),
+               "--batch-size", str(args.batch_size)]
+    out = subprocess.run(command, check=True, capture_output=True, text=True)
+    figures = json.loads(out.stdout.strip().splitlines()[-1])
+    backend = figures["backend_cpu"]
+    print(f"{LABELS[name]:<30} {figures['seconds']:8.1f} s {n / figures['seconds']:10,.0f} rows/s  "
+          f"peak {figures['peak_mb']:5.0f} MB  cpu: python {figures['python_cpu'] / n * 1e6:4.0f} us/row"
+          + (f", database {backend / n * 1e6:4.0f} us/row" if backend is not None else "")
+          + f"   {figures['summary']}", flush=True)
+    if figures["memory"]:
+        print(f"{'':<30} resident MB at each tenth of the file: {figures['memory']}")
+    return figures
+
+
+def delete_bench_rows(prefix: str) -> None:
+    """Bench rows only: their events and suggestions, then their tasks (raw deletes: no cascade
+    collection over a million rows). Found by the marker every bench content ends with."""
+    with transaction.atomic():
+        imported = Suggestion.objects.filter(content__contains=f"（{prefix}-")
+        task_ids = list(imported.values_list("task_id", flat=True))
+        for start in range(0, len(task_ids), 10_000):
+            chunk = task_ids[start:start + 10_000]
+            TaskEvent.objects.filter(task_id__in=chunk)._raw_delete(connection.alias)
+            Suggestion.objects.filter(task_id__in=chunk)._raw_delete(connection.alias)
+            Task.objects.filter(pk__in=chunk)._raw_delete(connection.alias)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--reference-rows", type=int, default=20_000)
     parser.add_argument("--format", choices=["csv", "xlsx"], default="csv")
-    parser.add_argument("--batch-size", type=int, default=2000)
+    parser.add_argument("--batch-size", type=int, default=10_000)
     parser.add_argument("--keep", action="store_true", help="keep the imported rows")
     parser.add_argument("--no-rerun", action="store_true", help="skip timing the re-import of the same file")
+    parser.add_argument("--no-dry-run", action="store_true", help="skip timing the dry run")
+    parser.add_argument("--no-reference", action="store_true", help="skip django-import-export")
+    parser.add_argument("--phase", help=argparse.SUPPRESS)
+    parser.add_argument("--file", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.phase:
+        return run_phase(args)
 
     villages = ensure_organisation()
     prefix = f"B{int(time.time()) % 10**6:06d}"
-    path = Path(tempfile.gettempdir()) / f"bench-import-{prefix}.{args.format}"
+    folder = Path(tempfile.mkdtemp(prefix="bench-import-"))
+    path = folder / f"suggestions.{args.format}"
     began = time.perf_counter()
     write_file(path, args.format, rows(args.rows, villages, prefix, seed=5))
-    print(f"database: {connection.vendor} {connection.settings_dict['NAME']}")
-    print(f"file: {path} ({args.format}), {args.rows:,} rows, {path.stat().st_size / 1e6:.1f} MB, "
+    print(f"database: {connection.vendor} {connection.settings_dict['NAME']}; "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    print(f"file: {args.format}, {args.rows:,} rows, {path.stat().st_size / 1e6:.1f} MB, "
           f"written in {time.perf_counter() - began:.1f} s")
     before = Suggestion.objects.count()
     try:
-        began = time.perf_counter()
-        table = open_table(path)
-        print(f"{'open (sniff, header)':<28} {time.perf_counter() - began:8.1f} s")
-        timed("dry run (read + check)", args.rows, table=table, dry_run=True, batch_size=args.batch_size)
-        timed("import (read + check + write)", args.rows, table=open_table(path), batch_size=args.batch_size)
+        reference = {}
+        if not args.no_reference and args.format == "csv":
+            try:
+                import import_export  # noqa: F401
+            except ImportError:
+                print("django-import-export is not installed: no reference")
+            else:
+                head = folder / "reference.csv"
+                n = min(args.reference_rows, args.rows)
+                with open(path, encoding="utf-8-sig") as source, open(head, "w", encoding="utf-8-sig") as out:
+                    out.writelines(itertools.islice(source, n + 1))
+                for name in ("reference-default", "reference-bulk"):
+                    reference[name] = n / phase(name, head, n, args)["seconds"]
+                    delete_bench_rows(prefix)
+        if not args.no_dry_run:
+            phase("dry", path, args.rows, args)
+        ours = phase("import", path, args.rows, args)
         if not args.no_rerun:
-            timed("re-import (all duplicates)", args.rows, table=open_table(path), batch_size=args.batch_size)
-        print(f"suggestions stored: {before:,} -> {Suggestion.objects.count():,}")
-        print(f"peak memory (RSS): {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+            phase("reimport", path, args.rows, args)
+        ours_rate = args.rows / ours["seconds"]
+        for name, rate in reference.items():
+            print(f"ours / {LABELS[name]}: {ours_rate / rate:.1f}x")
+        print(f"suggestions stored: {before:,} -> {Suggestion.objects.count():,}; "
+              f"load average {os.getloadavg()[0]:.1f}")
     finally:
-        path.unlink(missing_ok=True)
+        for item in folder.iterdir():
+            item.unlink()
+        folder.rmdir()
         if not args.keep:
-            # Bench rows only: their events and suggestions, then their tasks (raw deletes: no
-            # cascade collection over a hundred thousand rows).
-            with transaction.atomic():
-                imported = Suggestion.objects.filter(content__contains=f"（{prefix}-")
-                task_ids = list(imported.values_list("task_id", flat=True))
-                for start in range(0, len(task_ids), 10_000):
-                    chunk = task_ids[start:start + 10_000]
-                    TaskEvent.objects.filter(task_id__in=chunk)._raw_delete(connection.alias)
-                    Suggestion.objects.filter(task_id__in=chunk)._raw_delete(connection.alias)
-                    Task.objects.filter(pk__in=chunk)._raw_delete(connection.alias)
+            delete_bench_rows(prefix)
 
 
 if __name__ == "__main__":

@@ -57,8 +57,13 @@ def refresh_statistics() -> None:
     the fingerprint and number indexes, and the import slows down as it grows.
     """
     if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        # Only the columns the duplicate queries filter on: half the time of a whole-table
+        # ANALYZE, which also evaluates every expression index (the bigram one) on its sample.
+        quote = connection.ops.quote_name
+        columns = ", ".join(quote(Suggestion._meta.get_field(name).column)
+                            for name in ("channel", "external_id", "content_fingerprint"))
         with connection.cursor() as cursor:
-            cursor.execute(f"ANALYZE {connection.ops.quote_name(Suggestion._meta.db_table)}")
+            cursor.execute(f"ANALYZE {quote(Suggestion._meta.db_table)} ({columns})")
 
 
 def stored_duplicates(rows: list[Row]) -> dict[tuple, str]:
