@@ -96,7 +96,7 @@ class _Run:
         return ErrorRow(number, list(cells), [(self.header.header_of(f) if f else "", m) for f, m in problems])
 
     def replay(self, checked: list) -> None:
-        """Rows a crashed run of this job already committed: their errors go to the report again; nothing is written or counted."""
+        """Rows a crashed run of this job committed: their errors are reported again, nothing is written or counted."""
         for number, cells, row, problems in checked:
             self.result.resumed_rows += 1
             if row is None:

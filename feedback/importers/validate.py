@@ -12,7 +12,7 @@ import hashlib
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from feedback.models import Category, Channel, Suggestion, Urgency, content_fingerprint
+from feedback.models import Category, Channel, Suggestion, Urgency
 
 from . import cells as c
 from .columns import HeaderMap

@@ -84,9 +84,8 @@ def stored_duplicates(rows: list[Row]) -> dict[tuple, str]:
     if fingerprints:
         # Served by suggestion_fingerprint_idx; the township and date are compared here.
         zone = timezone.get_default_timezone()
-        for fingerprint, township_id, received_at, tracking in _stored(
-            ["content_fingerprint", "township_id", "received_at", "tracking_number"], "content_fingerprint", fingerprints
-        ):
+        columns = ["content_fingerprint", "township_id", "received_at", "tracking_number"]
+        for fingerprint, township_id, received_at, tracking in _stored(columns, "content_fingerprint", fingerprints):
             found.setdefault(("content", fingerprint, township_id, timezone.localdate(received_at, zone)), tracking)
     return found
 
