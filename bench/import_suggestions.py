@@ -28,6 +28,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -135,52 +136,86 @@ def _status(key: str) -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _backend_cpu() -> float | None:
-    """CPU seconds of this connection's PostgreSQL backend, when it runs on this machine."""
-    if connection.vendor != "postgresql":
-        return None
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        pid = cursor.fetchone()[0]
-    try:
-        with open(f"/proc/{pid}/stat") as handle:
-            fields = handle.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+class _DatabaseCpu:
+    """CPU seconds of the PostgreSQL backends serving this database while the block runs.
+
+    The import's writers open and close connections of their own, so the backends are
+    sampled every 0.2 s from pg_stat_activity and /proc (same machine only; None elsewhere);
+    a backend's last 0.2 s before it exits may go uncounted.
+    """
+
+    def __enter__(self):
+        self.seconds = None
+        if connection.vendor != "postgresql" or not os.path.exists("/proc/self/stat"):
+            return self
+        self.first, self.last = {}, {}
+        self._stop = threading.Event()
+        self._sampler = threading.Thread(target=self._sample, daemon=True)
+        self._sampler.start()
+        return self
+
+    def _sample(self):
+        from django.db import connections
+
+        try:
+            while True:
+                with connections["default"].cursor() as cursor:
+                    cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+                    for (pid,) in cursor.fetchall():
+                        try:
+                            with open(f"/proc/{pid}/stat") as handle:
+                                fields = handle.read().rsplit(")", 1)[1].split()
+                        except OSError:
+                            continue
+                        used = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+                        self.first.setdefault(pid, used)
+                        self.last[pid] = used
+                if self._stop.wait(0.2):
+                    return
+        finally:
+            connections["default"].close()
+
+    def __exit__(self, *exc):
+        if hasattr(self, "_stop"):
+            self._stop.set()
+            self._sampler.join()
+            self.seconds = sum(self.last[pid] - self.first[pid] for pid in self.last)
+
+
+def _import(args, memory: list) -> str:
+    """The phase's import; `memory` gets the resident MB at each tenth of the file (ours only)."""
+    path, rows_total = Path(args.file), args.rows
+    if args.phase.startswith("reference"):
+        return reference_import(path, bulk=args.phase == "reference-bulk")
+    done = [0]
+    marks = iter(range(1, 11))
+    mark = [next(marks)]
+
+    def on_batch(batch):
+        done[0] += batch.rows
+        while mark[0] is not None and done[0] >= rows_total * mark[0] // 10:
+            memory.append(round(_status("VmRSS")))
+            mark[0] = next(marks, None)
+
+    result = suggestion_import(table=open_table(path), dry_run=args.phase == "dry", batch_size=args.batch_size,
+                               on_batch=on_batch, writers=args.writers)
+    return result.summary()
 
 
 def run_phase(args) -> None:
     """Run one phase and print its figures as one JSON line (the parent process reads it)."""
-    path, rows_total = Path(args.file), args.rows
-    backend_before = _backend_cpu()
     rusage = resource.getrusage(resource.RUSAGE_SELF)
     python_before = rusage.ru_utime + rusage.ru_stime
     memory = []
-    began = time.perf_counter()
-    if args.phase.startswith("reference"):
-        summary = reference_import(path, bulk=args.phase == "reference-bulk")
-    else:
-        done = [0]
-        marks = iter(range(1, 11))
-        mark = [next(marks)]
-
-        def on_batch(batch):
-            done[0] += batch.rows
-            while mark[0] is not None and done[0] >= rows_total * mark[0] // 10:
-                memory.append(round(_status("VmRSS")))
-                mark[0] = next(marks, None)
-
-        result = suggestion_import(table=open_table(path), dry_run=args.phase == "dry", batch_size=args.batch_size,
-                                   on_batch=on_batch)
-        summary = result.summary()
-    seconds = time.perf_counter() - began
-    backend_after = _backend_cpu()
+    with _DatabaseCpu() as database_cpu:
+        began = time.perf_counter()
+        summary = _import(args, memory)
+        seconds = time.perf_counter() - began
     rusage = resource.getrusage(resource.RUSAGE_SELF)
     print(json.dumps({
         "seconds": seconds, "summary": summary, "peak_mb": _status("VmHWM"), "memory": memory,
         "python_cpu": rusage.ru_utime + rusage.ru_stime - python_before,
-        "backend_cpu": None if backend_before is None else backend_after - backend_before,
+        "backend_cpu": database_cpu.seconds,
     }))
 
 
@@ -302,7 +337,7 @@ LABELS = {
 
 def phase(name: str, path: Path, n: int, args) -> dict:
     command = [sys.executable, __file__, "--phase", name, "--file", str(path), "--rows", str(n),
-               "--batch-size", str(args.batch_size)]
+               "--batch-size", str(args.batch_size), "--writers", str(args.writers)]
     out = subprocess.run(command, check=True, capture_output=True, text=True)
     figures = json.loads(out.stdout.strip().splitlines()[-1])
     backend = figures["backend_cpu"]
@@ -334,6 +369,7 @@ def main():
     parser.add_argument("--reference-rows", type=int, default=20_000)
     parser.add_argument("--format", choices=["csv", "xlsx"], default="csv")
     parser.add_argument("--batch-size", type=int, default=10_000)
+    parser.add_argument("--writers", type=int, choices=[1, 2], default=2, help="database connections writing")
     parser.add_argument("--keep", action="store_true", help="keep the imported rows")
     parser.add_argument("--no-rerun", action="store_true", help="skip timing the re-import of the same file")
     parser.add_argument("--no-dry-run", action="store_true", help="skip timing the dry run")

@@ -23,11 +23,13 @@ suggestion ("duplicate of DZ…", the number it was given). Memory therefore doe
 with the file. A dry run writes nothing, so it keeps every key (~100 bytes a row) instead.
 """
 
+import collections
 import contextlib
 import datetime as dt
+import itertools
 from collections.abc import Callable
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -35,11 +37,12 @@ from django.utils.translation import gettext_lazy
 from feedback.services import REGISTER_ROLES, task_title
 from tasks.services.rules import check_role
 
+from .lanes import Slot, Writers
 from .pipeline import checked_chunks
 from .readers import Table
 from .result import Batch, DuplicateRow, ErrorRow, ImportResult
 from .validate import Reference, RowChecker
-from .writer import begin_batch, refresh_statistics, stored_duplicates, write_rows
+from .writer import begin_batch, hold_import_lock, refresh_statistics, stored_duplicates, write_rows
 
 # Input rows per transaction: large enough that the per-batch costs (lock, duplicate
 # queries, id reservation, commit) are small against the rows, small enough that a
@@ -58,6 +61,7 @@ def suggestion_import(
     batch_size: int = BATCH_SIZE,
     resume_after_row: int = 0,
     on_batch: Callable[[Batch], None] | None = None,
+    writers: int = 2,
 ) -> ImportResult:
     """Import every data row of an opened file (readers.open_table): imported, duplicate or error."""
     if actor is not None:
@@ -69,10 +73,17 @@ def suggestion_import(
     )
     checker = RowChecker(table.header, Reference.load(), now=timezone.now())
     run = _Run(header=table.header, actor=actor, dry_run=dry_run, on_batch=on_batch, result=result)
+    # Two writers (lanes.py) on PostgreSQL, for files of more than one batch, when no
+    # transaction of the caller's is open (its uncommitted rows would be invisible to
+    # the writers' own connections, and its rollback could not undo their commits).
+    parallel = writers > 1 and not dry_run and connection.vendor == "postgresql" and not connection.in_atomic_block
     with checked_chunks(table, checker, batch_size=batch_size, split_after=resume_after_row) as chunks:
         for chunk in chunks:
             if chunk.rows[-1][0] <= resume_after_row:
                 run.replay(chunk.rows)
+            elif parallel and not chunk.last:
+                run.in_parallel(itertools.chain([chunk], chunks))
+                break
             else:
                 run.batch(chunk.rows, now=chunk.now, last=chunk.last)
     return result
@@ -102,25 +113,62 @@ class _Run:
             if row is None:
                 self.result.error_rows.append(self._error(number, cells, problems))
 
-    def batch(self, checked: list, *, now: dt.datetime, last: bool) -> None:
+    def batch(self, checked: list, *, now: dt.datetime, last: bool, slot: Slot | None = None) -> Batch:
+        """Check and write one batch in one transaction, again on a unique-constraint clash."""
         for attempt in range(1, ATTEMPTS + 1):
             try:
-                batch = self._commit(checked, now=now, last=last)
+                batch = self._commit(checked, now=now, last=last, slot=slot)
             except IntegrityError:
                 if attempt == ATTEMPTS:
                     raise
                 now = timezone.now()
                 continue
-            self.result.add(batch)
-            self.batches += 1
-            # After batches 1, 2, 4, 8...: whenever this import has doubled what it added, so
-            # the planner's row counts are never off by more than half (each ANALYZE samples a
-            # fixed 30,000 rows: ~0.3 s, seven times for a million rows).
-            if not self.dry_run and self.batches & (self.batches - 1) == 0:
-                refresh_statistics()
-            return
+            if slot is None:
+                self._done(batch)
+            return batch
 
-    def _commit(self, checked: list, *, now: dt.datetime, last: bool) -> Batch:
+    def _done(self, batch: Batch) -> None:
+        self.result.add(batch)
+        self.batches += 1
+        # After batches 1, 2, 4, 8...: whenever this import has doubled what it added, so
+        # the planner's row counts are never off by more than half (each ANALYZE samples a
+        # fixed 30,000 rows: ~0.3 s, seven times for a million rows).
+        if not self.dry_run and self.batches & (self.batches - 1) == 0:
+            refresh_statistics()
+
+    def in_parallel(self, chunks) -> None:
+        """The batches on two writers (lanes.py), counted here in file order as each commits.
+
+        This connection holds the import lock for the whole run instead of each batch's
+        transaction taking it: the writers' batches overlap, and another import must still
+        not check for duplicates while this one writes.
+        """
+        writers = Writers()
+        pending: collections.deque = collections.deque()
+        try:
+            with hold_import_lock():
+                for chunk in chunks:
+                    if len(pending) == 2:
+                        self._done(pending.popleft().result())
+                    slot = Slot(previous=pending[-1].slot if pending else None)
+                    future = writers.submit(lambda chunk=chunk, slot=slot: self._in_lane(chunk, slot))
+                    future.slot = slot
+                    pending.append(future)
+                while pending:
+                    self._done(pending.popleft().result())
+        finally:
+            writers.close()
+
+    def _in_lane(self, chunk, slot: Slot) -> Batch:
+        try:
+            batch = self.batch(chunk.rows, now=chunk.now, last=chunk.last, slot=slot)
+        except BaseException:
+            slot.finish(failed=True)
+            raise
+        slot.finish(failed=False)
+        return batch
+
+    def _commit(self, checked: list, *, now: dt.datetime, last: bool, slot: Slot | None) -> Batch:
         batch = Batch(first_row=checked[0][0], last_row=checked[-1][0])
         # Rows of this batch by key; for a dry run, every earlier row's too.
         earlier: dict = {}
@@ -128,15 +176,17 @@ class _Run:
         fresh = []
         with contextlib.nullcontext() if self.dry_run else transaction.atomic():
             if not self.dry_run:
-                begin_batch(durable=last)
+                begin_batch(durable=last, lock=slot is None)
             stored = stored_duplicates([row for _n, _c, row, _p in checked if row is not None])
+            # The batch before, when a second writer still has it uncommitted: its rows by key.
+            before = slot.previous_keys() if slot is not None else {}
             for number, cells, row, problems in checked:
                 if row is None:
                     batch.errors += 1
                     batch.error_rows.append(self._error(number, cells, problems))
                     continue
                 key = row.duplicate_key()
-                first = earlier.get(key) or seen.get(hash(key))
+                first = earlier.get(key) or before.get(key) or seen.get(hash(key))
                 if first:
                     batch.duplicates += 1
                     batch.duplicate_rows.append(DuplicateRow(number, _("row %(row)d") % {"row": first}))
@@ -146,9 +196,13 @@ class _Run:
                 else:
                     earlier[key] = number
                     fresh.append(row)
+            if slot is not None:
+                slot.publish_keys(earlier)
             batch.imported = len(fresh)
             if not self.dry_run:
                 write_rows(fresh, user=self.actor, now=now, title=task_title)
+            if slot is not None:
+                slot.wait_previous_commit()
             if self.on_batch is not None:
                 self.on_batch(batch)
         if self.dry_run:

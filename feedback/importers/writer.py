@@ -6,6 +6,7 @@ feedback.services.suggestion_register (and tasks.services.task_assign for a row 
 department), so an imported suggestion cannot be told from one typed in.
 """
 
+import contextlib
 import datetime as dt
 import os
 
@@ -25,9 +26,10 @@ from .validate import Row
 _IMPORT_LOCK = 0x5D1A_0005
 
 
-def begin_batch(*, durable: bool) -> None:
-    """Start a batch's transaction (call inside transaction.atomic()): serialise imports, and on
-    PostgreSQL commit without waiting for the disk unless `durable`.
+def begin_batch(*, durable: bool, lock: bool = True) -> None:
+    """Start a batch's transaction (call inside transaction.atomic()): serialise imports (unless
+    the caller holds the lock for its whole run: hold_import_lock), and on PostgreSQL commit
+    without waiting for the disk unless `durable`.
 
     Rows without an external number have no unique constraint to fall back on; only the
     advisory lock stops two concurrent imports from both storing them. SQLite needs none:
@@ -42,11 +44,29 @@ def begin_batch(*, durable: bool) -> None:
     import up to a few ms per batch on a busy machine, for nothing it needs.
     """
     if connection.vendor == "postgresql":
+        setting = "on" if durable else "off"
         with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_advisory_xact_lock(%s), set_config('synchronous_commit', %s, true)",
-                [_IMPORT_LOCK, "on" if durable else "off"],
-            )
+            if lock:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s), set_config('synchronous_commit', %s, true)",
+                               [_IMPORT_LOCK, setting])
+            else:
+                cursor.execute("SELECT set_config('synchronous_commit', %s, true)", [setting])
+
+
+@contextlib.contextmanager
+def hold_import_lock():
+    """The import lock for as long as the block runs, on this connection (outside any transaction).
+
+    For an import whose batches are written on other connections (lanes.py): they take no
+    lock of their own, so other imports wait for the whole of this one, not batch by batch.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [_IMPORT_LOCK])
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [_IMPORT_LOCK])
 
 
 def refresh_statistics() -> None:

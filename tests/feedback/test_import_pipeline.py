@@ -234,3 +234,47 @@ def test_hundred_rows_import_the_same_in_one_batch_or_many(tmp_path, org, cast):
     assert run(path, actor=cast.registrar).summary() == "imported=0 duplicates=93 errors=7"
     assert Task.objects.count() == Suggestion.objects.count() == 93
     assert not Suggestion.objects.exclude(received_at=timezone.make_aware(dt.datetime(2021, 10, 25, 9, 30))).exists()
+
+
+# --- two writers (PostgreSQL, no transaction of the caller's open) -----------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_writers_take_turns_commit_in_order_and_see_each_others_rows(tmp_path, org, cast, require_postgres):
+    rows = as_lists([good_row(1), good_row(2), good_row(3),  # batch of rows 2-4
+                     good_row(1, 诉求人="李四"), good_row(4), good_row(5),  # 5-7: row 5 repeats row 2
+                     good_row(1, 诉求人="王五"), good_row(6), good_row(7)])  # 8-10: row 8 repeats row 2 too
+    seen = []
+
+    def note(batch):
+        with connection.cursor() as cursor:
+            # The import lock is held by the importing connection, not by the writer's.
+            cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+                           " AND pid <> pg_backend_pid()")
+            seen.append((threading.current_thread().name, batch.first_row, cursor.fetchone()[0]))
+
+    result = run(write_csv(tmp_path / "in.csv", rows), actor=cast.registrar, batch_size=3, on_batch=note)
+    assert seen == [("import-writer-0", 2, 1), ("import-writer-1", 5, 1), ("import-writer-0", 8, 1)]
+    assert result.summary() == "imported=7 duplicates=2 errors=0"
+    stored = Suggestion.objects.get(external_id="RX00001").tracking_number
+    # Row 5's batch ran beside row 2's and learnt of it in memory; row 8's found it stored.
+    assert [(d.row, d.of) for d in result.duplicate_rows] == [(5, "row 2"), (8, stored)]
+    assert not [t for t in threading.enumerate() if t.name.startswith("import-writer")]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")
+        assert cursor.fetchone()[0] == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_two_writers_a_failed_batch_keeps_the_next_from_committing(tmp_path, org, cast, require_postgres):
+    path = write_csv(tmp_path / "in.csv", as_lists([good_row(i) for i in range(1, 41)]))
+
+    def fail_second(batch):
+        if batch.first_row == 12:
+            raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError):
+        run(path, actor=cast.registrar, batch_size=10, on_batch=fail_second)
+    assert set(Suggestion.objects.values_list("external_id", flat=True)) == {f"RX{i:05d}" for i in range(1, 11)}
+    assert Task.objects.count() == TaskEvent.objects.count() == 10
+    assert run(path, actor=cast.registrar, batch_size=10).summary() == "imported=30 duplicates=10 errors=0"
