@@ -6,9 +6,10 @@ job records its progress there) commit together or not at all, so a crash or a k
 worker leaves whole batches only, and a rerun finds the committed rows as duplicates
 (or, for a job, resumes after its last committed row).
 
-Reading and checking run in a thread of their own (pipeline.py) while this thread
-writes the batch before: the checks are Python, the writes mostly waiting for
-PostgreSQL, so the two overlap on two cores.
+Reading and checking run in a thread of their own (pipeline.py) while the batches
+before are written: the checks are Python, the writes mostly PostgreSQL's work, so the
+two overlap. On PostgreSQL the batches are written on two connections at once, committed
+in file order (lanes.py).
 
 Duplicate rule (DOMAIN.md): a row with a number (编号) is a duplicate of a stored
 suggestion or an earlier row with the same channel and number; a row without one is a
@@ -17,10 +18,11 @@ township and the local received date all match. Two different people reporting t
 same words on the same day in the same township are rare enough; the supervisor can
 still merge near-duplicates into one task later.
 
-An earlier row of the same batch is found in memory ("duplicate of row N"); an earlier
-row of an earlier batch is already committed, so the database finds it like any stored
-suggestion ("duplicate of DZ…", the number it was given). Memory therefore does not grow
-with the file. A dry run writes nothing, so it keeps every key (~100 bytes a row) instead.
+An earlier row of the same batch (or, with two writers, of the batch still being written
+beside it) is found in memory ("duplicate of row N"); an earlier row of an earlier batch
+is already committed, so the database finds it like any stored suggestion ("duplicate of
+DZ…", the number it was given). Memory therefore does not grow with the file. A dry run
+writes nothing, so it keeps every key (~110 bytes a row) instead.
 """
 
 import collections
