@@ -278,3 +278,29 @@ def test_with_two_writers_a_failed_batch_keeps_the_next_from_committing(tmp_path
     assert set(Suggestion.objects.values_list("external_id", flat=True)) == {f"RX{i:05d}" for i in range(1, 11)}
     assert Task.objects.count() == TaskEvent.objects.count() == 10
     assert run(path, actor=cast.registrar, batch_size=10).summary() == "imported=30 duplicates=10 errors=0"
+
+
+# --- what a dry run remembers -----------------------------------------------------------
+
+
+def test_seen_rows_keep_the_first_row_per_hash_through_growth():
+    from feedback.importers.seen import SeenRows
+
+    seen = SeenRows()
+    keys = [("content", f"{i:040x}", i % 25, dt.date(2021, 1, 1)) for i in range(200_000)]
+    for row, key in enumerate(keys, start=2):
+        seen.add(hash(key), row)
+    seen.add(hash(keys[0]), 999_999)  # a later row with the same key does not replace the first
+    assert len(seen) == 200_000
+    assert [seen.get(hash(keys[i])) for i in (0, 1, 65_535, 199_999)] == [2, 3, 65_537, 200_001]
+    assert seen.get(hash(("content", "absent", 1, dt.date(2021, 1, 1)))) is None
+    assert seen.get(0) is None and seen.get(-1) is None
+    seen.add(-1, 7)  # negative hashes are hashes like any other
+    assert seen.get(-1) == 7
+
+
+def test_a_dry_run_of_many_batches_finds_repeats_from_long_before(tmp_path, org, cast):
+    rows = as_lists([good_row(i) for i in range(1, 61)] + [good_row(1, 诉求人="李四"), good_row(30)])
+    dry = run(write_csv(tmp_path / "in.csv", rows), actor=cast.registrar, batch_size=7, dry_run=True)
+    assert dry.summary() == "imported=60 duplicates=2 errors=0"
+    assert [(d.row, d.of) for d in dry.duplicate_rows] == [(62, "row 2"), (63, "row 31")]
