@@ -146,10 +146,10 @@ class _Run:
         transaction taking it: the writers' batches overlap, and another import must still
         not check for duplicates while this one writes.
         """
-        writers = Writers()
         pending: collections.deque = collections.deque()
-        try:
-            with hold_import_lock():
+        with hold_import_lock():
+            writers = Writers()
+            try:
                 for chunk in chunks:
                     if len(pending) == 2:
                         self._done(pending.popleft().result())
@@ -159,8 +159,10 @@ class _Run:
                     pending.append(future)
                 while pending:
                     self._done(pending.popleft().result())
-        finally:
-            writers.close()
+            finally:
+                # Before the lock goes: a batch still being written when the reading failed
+                # commits (whole, in order) while no other import can be checking.
+                writers.close()
 
     def _in_lane(self, chunk, slot: Slot) -> Batch:
         try:
