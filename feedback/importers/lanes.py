@@ -10,7 +10,8 @@ and batch k-1's rows, not yet committed, are handed over in memory (Slot.previou
 Batch k commits only after batch k-1 has (Slot.wait_previous_commit), so the committed
 batches are always the file's first ones, whole, and a job's checkpoint stays true. When
 a batch fails, the next one gives up instead of committing (Abandoned), and the import
-raises the first batch's error.
+raises the first batch's error. A batch that holds up the one before it while waiting
+for it (LockCycle) rolls back and is written again.
 """
 
 import queue
@@ -21,10 +22,21 @@ from django.db import connection
 from django.utils import translation
 
 WRITERS = 2
+# How often a batch waiting for the one before checks that it is not what holds it up.
+CYCLE_CHECK_SECONDS = 0.5
 
 
 class Abandoned(Exception):
     """The batch before this one failed, so this one is not committed."""
+
+
+class LockCycle(Exception):
+    """This batch holds a lock the batch before waits for, while it waits for that batch's commit.
+
+    The database cannot see this deadlock (one side waits in Python), so the later batch
+    rolls back and is written again. It takes two batches drawing the same random tracking
+    number while both are uncommitted, or a lock nobody foresaw; never a wait for ever.
+    """
 
 
 class Slot:
@@ -34,6 +46,7 @@ class Slot:
         self.previous = previous
         self.keys: dict = {}
         self.failed = False
+        self.backend_pid: int | None = None  # of the connection writing it
         self._keys_ready = threading.Event()
         self._done = threading.Event()
 
@@ -50,11 +63,16 @@ class Slot:
         self.keys = keys
         self._keys_ready.set()
 
-    def wait_previous_commit(self) -> None:
-        if self.previous is not None:
-            self.previous._done.wait()
-            if self.previous.failed:
-                raise Abandoned
+    def wait_previous_commit(self, blocks) -> None:
+        """Wait for the batch before to commit; blocks(pid) tells whether this transaction holds
+        up the backend with that pid (then LockCycle)."""
+        if self.previous is None:
+            return
+        while not self.previous._done.wait(CYCLE_CHECK_SECONDS):
+            if self.previous.backend_pid is not None and blocks(self.previous.backend_pid):
+                raise LockCycle
+        if self.previous.failed:
+            raise Abandoned
 
     def finish(self, *, failed: bool) -> None:
         self.failed = failed

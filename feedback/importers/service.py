@@ -39,7 +39,7 @@ from django.utils.translation import gettext_lazy
 from feedback.services import REGISTER_ROLES, task_title
 from tasks.services.rules import check_role
 
-from .lanes import Slot, Writers
+from .lanes import LockCycle, Slot, Writers
 from .pipeline import checked_chunks
 from .readers import Table
 from .result import Batch, DuplicateRow, ErrorRow, ImportResult
@@ -52,7 +52,8 @@ from .writer import begin_batch, hold_import_lock, refresh_statistics, stored_du
 # progress bar moves every second or so and a batch's rows stay a few MB.
 BATCH_SIZE = 10_000
 # A batch that hits a unique constraint (a concurrent import stored the same number, or
-# a random tracking number collided) is checked and written again this many times.
+# a random tracking number collided) or a lock cycle with the batch before it (lanes.py)
+# is checked and written again this many times.
 ATTEMPTS = 3
 
 
@@ -121,7 +122,7 @@ class _Run:
         for attempt in range(1, ATTEMPTS + 1):
             try:
                 batch = self._commit(checked, now=now, last=last, slot=slot)
-            except IntegrityError:
+            except (IntegrityError, LockCycle):
                 if attempt == ATTEMPTS:
                     raise
                 now = timezone.now()
@@ -182,6 +183,8 @@ class _Run:
         with contextlib.nullcontext() if self.dry_run else transaction.atomic():
             if not self.dry_run:
                 begin_batch(durable=last, lock=slot is None)
+            if slot is not None:
+                slot.backend_pid = connection.connection.get_backend_pid()
             stored = stored_duplicates([row for _n, _c, row, _p in checked if row is not None])
             # The batch before, when a second writer still has it uncommitted: its rows by key.
             before = slot.previous_keys() if slot is not None else {}
@@ -207,10 +210,17 @@ class _Run:
             if not self.dry_run:
                 write_rows(fresh, user=self.actor, now=now, title=task_title)
             if slot is not None:
-                slot.wait_previous_commit()
+                slot.wait_previous_commit(_holds_up)
             if self.on_batch is not None:
                 self.on_batch(batch)
         if self.dry_run:
             for key, number in earlier.items():
                 self.seen.add(hash(key), number)
         return batch
+
+
+def _holds_up(pid: int) -> bool:
+    """Whether this connection's transaction holds a lock the backend `pid` waits for."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid() = ANY(pg_blocking_pids(%s))", [pid])
+        return cursor.fetchone()[0]

@@ -304,3 +304,37 @@ def test_a_dry_run_of_many_batches_finds_repeats_from_long_before(tmp_path, org,
     dry = run(write_csv(tmp_path / "in.csv", rows), actor=cast.registrar, batch_size=7, dry_run=True)
     assert dry.summary() == "imported=60 duplicates=2 errors=0"
     assert [(d.row, d.of) for d in dry.duplicate_rows] == [(62, "row 2"), (63, "row 31")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_holding_up_the_one_before_it_rolls_back_and_is_written_again(
+    tmp_path, org, cast, require_postgres, monkeypatch
+):
+    import time
+
+    from feedback.importers import writer
+
+    drawn = writer.tracking_numbers
+    same = "DZ20211025SAMESAME"
+    calls = []
+
+    def numbers(rows):
+        calls.append(rows[0].number)
+        if len(calls) == 1:  # the first batch: let the second draw the same number and insert it first
+            time.sleep(1)
+            return [same] + drawn(rows[1:])
+        if len(calls) == 2:
+            return [same] + drawn(rows[1:])
+        return drawn(rows)
+
+    monkeypatch.setattr(writer, "tracking_numbers", numbers)
+    path = write_csv(tmp_path / "in.csv", as_lists([good_row(i) for i in range(1, 7)]))
+    began = time.monotonic()
+    result = run(path, actor=cast.registrar, batch_size=3)
+    assert result.summary() == "imported=6 duplicates=0 errors=0"
+    # The second batch inserted the number first, then waited for the first batch, which
+    # waited for that number's transaction: the second rolled back and drew again.
+    assert calls == [2, 5, 5]
+    assert Suggestion.objects.get(external_id="RX00001").tracking_number == same
+    assert Suggestion.objects.filter(tracking_number=same).count() == 1
+    assert time.monotonic() - began < 10
