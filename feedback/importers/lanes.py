@@ -21,6 +21,8 @@ from concurrent.futures import Future
 from django.db import connection
 from django.utils import translation
 
+# Exactly two: batch k learns of batch k-1's uncommitted rows in memory and finds all
+# the batches before in the database, which holds only while k-2 is committed first.
 WRITERS = 2
 # How often a batch waiting for the one before checks that it is not what holds it up.
 CYCLE_CHECK_SECONDS = 0.5
