@@ -16,7 +16,7 @@ from tasks.models import State
 from tasks.models.reminders import Notification, ReminderDigest, ReminderLevel
 from tasks.schedule import BEAT_SCHEDULE
 
-from .test_reminders import flaky, open_task  # noqa: F401  (flaky is a fixture)
+from .reminder_helpers import flaky, open_task  # noqa: F401  (flaky is a fixture)
 
 REDIS_DB = 14  # this feature's own Redis database
 

@@ -22,7 +22,7 @@ from tasks.reminders.cadence import (
 )
 
 from ..factories import TaskFactory
-from .test_reminders import at, deadline, flaky, open_task  # noqa: F401  (flaky is a fixture)
+from .reminder_helpers import at, flaky, open_task  # noqa: F401  (flaky is a fixture)
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,7 @@ from django.utils import translation
 
 from tasks.models.reminders import Notification
 
-from .test_reminders import open_task
+from .reminder_helpers import open_task
 
 
 @pytest.fixture(autouse=True)

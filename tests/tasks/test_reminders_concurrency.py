@@ -12,7 +12,7 @@ from tasks.models.reminders import Notification, ReminderClaim, ReminderLevel
 from tasks.reminders import reminders_send_due
 
 from .. import factories
-from .test_reminders import at, open_task
+from .reminder_helpers import at, open_task
 
 RUNS = 2
 
