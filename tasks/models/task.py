@@ -58,7 +58,11 @@ class Task(models.Model):
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
     category = models.CharField(_("category"), max_length=16, choices=Category.choices, default=Category.SUGGESTION)
     urgency = models.CharField(_("urgency"), max_length=8, choices=Urgency.choices, default=Urgency.NORMAL)
-    township = models.ForeignKey("org.Township", models.PROTECT, related_name="tasks", verbose_name=_("township"))
+    # db_index=False on township and lead_department: task_township_state_idx and
+    # task_dept_state_idx lead with them, and every import pays for each index (bench/README.md).
+    township = models.ForeignKey(
+        "org.Township", models.PROTECT, related_name="tasks", verbose_name=_("township"), db_index=False
+    )
 
     lead_department = models.ForeignKey(
         "org.Department",
@@ -67,6 +71,7 @@ class Task(models.Model):
         blank=True,
         related_name="led_tasks",
         verbose_name=_("lead department"),
+        db_index=False,
     )
     assisting_departments = models.ManyToManyField(
         "org.Department",
@@ -213,7 +218,8 @@ class Action(models.TextChoices):
 class TaskEvent(models.Model):
     """One line of a task's timeline: who did what, when, from which state to which."""
 
-    task = models.ForeignKey(Task, models.CASCADE, related_name="events", verbose_name=_("task"))
+    # event_task_at_idx leads with the task.
+    task = models.ForeignKey(Task, models.CASCADE, related_name="events", verbose_name=_("task"), db_index=False)
     action = models.CharField(_("action"), max_length=24, choices=Action.choices)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("by")
