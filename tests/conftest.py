@@ -1,7 +1,8 @@
 """Shared fixtures: the cast of DOMAIN.md, and the switch that turns missing services into failures.
 
-With REQUIRE_SERVICES=1 (set by .ci/run) a test marked `services` fails when PostgreSQL
-or Redis is not reachable; without it (a laptop with nothing configured) it is skipped.
+A test that needs PostgreSQL or Redis asks for the `require_postgres` or `require_redis`
+fixture: with REQUIRE_SERVICES=1 (set by .ci/run) it fails when the service is not
+reachable; without it (a laptop with nothing configured) it is skipped (tests/services.py).
 """
 
 import os
@@ -14,9 +15,7 @@ from django.db import connection
 from org.models import User
 
 from . import factories
-
-REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
-
+from .services import missing
 
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
@@ -36,17 +35,11 @@ def _fresh_calendar_cache():
     deadlines.invalidate_rule_cache(everywhere=False)
 
 
-def _missing(reason: str):
-    if REQUIRE_SERVICES:
-        pytest.fail(f"REQUIRE_SERVICES=1 but {reason}", pytrace=False)
-    pytest.skip(reason)
-
-
 @pytest.fixture
 def require_postgres(db):
     """For tests of PostgreSQL-only behaviour (row locks, trigram search, COPY)."""
     if connection.vendor != "postgresql":
-        _missing("DATABASE_URL does not point at PostgreSQL")
+        missing("DATABASE_URL does not point at PostgreSQL")
 
 
 @pytest.fixture
@@ -54,13 +47,13 @@ def require_redis():
     """The Redis URL, after checking that Redis answers."""
     url = settings.REDIS_URL or os.environ.get("REDIS_URL", "")
     if not url:
-        _missing("REDIS_URL is not set")
+        missing("REDIS_URL is not set")
     import redis
 
     try:
         redis.Redis.from_url(url, socket_connect_timeout=2).ping()
     except redis.RedisError as exc:
-        _missing(f"Redis at {url} is not reachable: {exc}")
+        missing(f"Redis at {url} is not reachable: {exc}")
     return url
 
 

@@ -6,7 +6,6 @@ skipped, or fail under REQUIRE_SERVICES=1 as CI's other missing tools do.
 
 import datetime as dt
 import io
-import os
 import re
 import shutil
 import subprocess
@@ -24,6 +23,7 @@ from tasks.reportcards.pdf import local_only_fetcher, render_html, render_pdf
 from tasks.views.reports.common import percent_text
 
 from ..factories import SuggestionFactory, TaskFactory
+from ..services import missing
 
 pytestmark = pytest.mark.urls("tests.tasks.report_test_urls")
 
@@ -38,10 +38,7 @@ def at(m, d, h=9):
 def pdftotext():
     path = shutil.which("pdftotext")
     if path is None:
-        reason = "pdftotext is missing (apt-get install poppler-utils)"
-        if os.environ.get("REQUIRE_SERVICES") == "1":
-            pytest.fail(f"REQUIRE_SERVICES=1 but {reason}", pytrace=False)
-        pytest.skip(reason)
+        missing("pdftotext is missing (apt-get install poppler-utils)")
 
     def extract(pdf: bytes) -> str:
         done = subprocess.run([path, "-layout", "-", "-"], input=pdf, capture_output=True, check=True, timeout=60)
