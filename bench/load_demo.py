@@ -22,6 +22,8 @@ from pathlib import Path
 
 import environ
 
+import _common  # this folder is first on sys.path
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dingzhou.settings")
@@ -72,20 +74,12 @@ def main():
     import django
 
     django.setup()
-    from django.apps import apps
-    from django.core.management import call_command
     from django.db import connection
 
     from tasks import demo
 
     started = time.monotonic()
-    call_command("migrate", verbosity=0)
-    existing = set(connection.introspection.table_names())
-    with connection.schema_editor() as editor:
-        for model in apps.get_models():
-            if model._meta.managed and not model._meta.proxy and model._meta.db_table not in existing:
-                editor.create_model(model)
-                print(f"created table {model._meta.db_table} (no migration yet)")
+    _common.ensure_schema()
     print(f"database {connection.settings_dict['NAME']} ({connection.vendor}) migrated in "
           f"{time.monotonic() - started:.1f}s")
 

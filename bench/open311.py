@@ -41,42 +41,13 @@ import argparse
 import os
 import random
 import statistics
-import sys
 import time
-from pathlib import Path
-from urllib.parse import urlencode, urlparse
+from urllib.parse import urlencode
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import _common  # noqa: E402  (this folder is first on sys.path)
+
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/dz_open311_bench"
-os.environ.setdefault("DATABASE_URL", DEFAULT_URL)
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dingzhou.settings")
-
-
-def ensure_database(url: str) -> None:
-    """CREATE DATABASE when it does not exist (connecting to the server's postgres database)."""
-    import psycopg2
-
-    parts = urlparse(url)
-    name = parts.path.lstrip("/")
-    admin = psycopg2.connect(
-        host=parts.hostname, port=parts.port or 5432, user=parts.username, password=parts.password, dbname="postgres"
-    )
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-        if cursor.fetchone() is None:
-            cursor.execute(f'CREATE DATABASE "{name}"')
-            print(f"created database {name}")
-    admin.close()
-
-
-if not os.environ["DATABASE_URL"].startswith("postgres"):
-    sys.exit("This benchmark needs PostgreSQL: set DATABASE_URL=postgres://…")
-ensure_database(os.environ["DATABASE_URL"])
-
-import django  # noqa: E402
-
-django.setup()
+_common.setup_django(DEFAULT_URL)
 
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
@@ -84,16 +55,11 @@ from django.test import Client  # noqa: E402
 from django.test.utils import override_settings  # noqa: E402
 
 from feedback.models import Suggestion  # noqa: E402
-from org.models import Department, Township  # noqa: E402
+from org.models import Department  # noqa: E402
 from tasks.models import Task, TaskEvent  # noqa: E402
 
 PREFIX = "bench-o311 "
 CHUNK = 100_000
-TOWNSHIPS = [
-    "南城区街道", "北城区街道", "西城区街道", "长安路街道", "留早镇", "清风店镇", "庞村镇", "砖路镇", "明月店镇",
-    "叮咛店镇", "东亭镇", "大辛庄镇", "东旺镇", "高蓬镇", "邢邑镇", "李亲顾镇", "子位镇", "开元镇", "周村镇",
-    "息冢镇", "东留春乡", "号头庄回族乡", "杨家庄乡", "大鹿庄乡", "西城乡",
-]
 DEPARTMENTS = [
     ("民政局", "minzheng"), ("城管局", "chengguan"), ("住建局", "zhujian"), ("卫健局", "weijian"),
     ("生态环境局", "shengtai"), ("行政审批局", "shenpi"), ("自然资源和规划局", "ziran"), ("交通运输局", "jiaotong"),
@@ -169,70 +135,22 @@ WHERE t.id BETWEEN %(lo)s AND %(hi)s AND step.happened
 
 
 def ensure_org() -> tuple[list[int], list[int]]:
-    townships = []
-    for i, name in enumerate(TOWNSHIPS):
-        short = name.removesuffix("街道").removesuffix("回族乡").removesuffix("镇").removesuffix("乡")
-        kind = Township.Kind.STREET if name.endswith("街道") else Township.Kind.TOWN
-        townships.append(
-            Township.objects.get_or_create(name=name, defaults={"short_name": short, "kind": kind, "sort_order": i})[0]
-        )
+    townships = _common.ensure_townships()
     departments = [
         Department.objects.get_or_create(code=code, defaults={"name": name, "sort_order": i})[0]
         for i, (name, code) in enumerate(DEPARTMENTS)
     ]
-    for i, township in enumerate(townships):
-        departments.append(
-            Department.objects.get_or_create(
-                code=f"office{i}",
-                defaults={"name": f"{township.name}办事处", "kind": Department.Kind.TOWNSHIP, "township": township,
-                          "sort_order": 100 + i},
-            )[0]
-        )
+    departments += _common.ensure_township_offices(townships)
     return [d.pk for d in departments], [t.pk for t in townships]
 
 
-def secondary_indexes() -> list[tuple[str, str]]:
-    """(name, CREATE statement) of the loaded tables' indexes that back no constraint."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            SELECT i.indexname, i.indexdef FROM pg_indexes i
-            WHERE i.tablename = ANY(%s)
-              AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)
-            """,
-            [LOADED_TABLES],
-        )
-        return cursor.fetchall()
-
-
 def load(rows: int, departments: list[int], townships: list[int]) -> None:
-    started = time.perf_counter()
-    with connection.cursor() as cursor:
-        cursor.execute(f"TRUNCATE {', '.join(LOADED_TABLES)} RESTART IDENTITY CASCADE")
-        indexes = secondary_indexes()
-        for name, _definition in indexes:
-            cursor.execute(f'DROP INDEX "{name}"')
-        cursor.execute("SELECT setseed(0.20211025)")
-        for lo in range(1, rows + 1, CHUNK):
-            hi = min(lo + CHUNK - 1, rows)
-            cursor.execute(TASKS_SQL, {
-                "prefix": PREFIX, "lo": lo, "hi": hi, "departments": departments, "townships": townships,
-                "n_departments": len(departments), "n_townships": len(townships), "year_end": YEAR_END,
-                "rows": rows,
-            })  # fmt: skip
-            print(f"  tasks {hi:,}/{rows:,} ({time.perf_counter() - started:.0f} s)", flush=True)
-        cursor.execute("SELECT min(id), max(id) FROM tasks_task")
-        first_id, last_id = cursor.fetchone()
-        for sql, label in ((SUGGESTIONS_SQL, "suggestions"), (EVENTS_SQL, "timeline rows")):
-            for lo in range(first_id, last_id + 1, CHUNK):
-                cursor.execute(sql, {"lo": lo, "hi": lo + CHUNK - 1})
-            print(f"  {label} done ({time.perf_counter() - started:.0f} s)", flush=True)
-        for name, definition in indexes:
-            cursor.execute(definition)
-        print(f"  {len(indexes)} secondary indexes rebuilt ({time.perf_counter() - started:.0f} s)", flush=True)
-        for table in LOADED_TABLES:
-            cursor.execute(f"VACUUM ANALYZE {table}")
-    print(f"loaded in {time.perf_counter() - started:.0f} s")
+    params = {
+        "prefix": PREFIX, "departments": departments, "townships": townships,
+        "n_departments": len(departments), "n_townships": len(townships), "year_end": YEAR_END, "rows": rows,
+    }
+    per_task = [(SUGGESTIONS_SQL, "suggestions"), (EVENTS_SQL, "timeline rows")]
+    _common.bulk_load(LOADED_TABLES, rows, TASKS_SQL, params, per_task, CHUNK)
 
 
 def ensure_model_indexes() -> None:

@@ -28,12 +28,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dingzhou.settings")
 os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
 
+import _common  # noqa: E402  (this folder is first on sys.path)
 import django  # noqa: E402
 
 django.setup()
 
-from django.apps import apps  # noqa: E402
-from django.core.management import call_command  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
@@ -55,30 +54,6 @@ REMINDER_MODELS = [Notification, ReminderDigest, ReminderClaim, LookBackSample, 
 PREFIX = "bench-reminders"
 DEPARTMENTS = 20
 HANDLERS_PER_DEPARTMENT = 3
-
-
-def ensure_schema():
-    """Apply the migrations, then create any table a model has and the migrations lack yet.
-
-    A reminder table whose columns differ from its model (a bench run before the model
-    changed, still without a migration) is dropped and created again: it holds bench rows.
-    """
-    call_command("migrate", verbosity=0)
-    existing = set(connection.introspection.table_names())
-    with connection.schema_editor() as editor:
-        for model in REMINDER_MODELS:
-            table = model._meta.db_table
-            if table in existing:
-                with connection.cursor() as cursor:
-                    columns = {c.name for c in connection.introspection.get_table_description(cursor, table)}
-                if columns != {f.column for f in model._meta.concrete_fields}:
-                    editor.delete_model(model)
-                    existing.discard(table)
-        for model in apps.get_models():
-            if model._meta.managed and not model._meta.proxy and model._meta.db_table not in existing:
-                editor.create_model(model)
-                existing.add(model._meta.db_table)
-                print(f"created table {model._meta.db_table} (no migration yet)")
 
 
 def reset_reminders():
@@ -273,7 +248,7 @@ def main():
     # DEBUG keeps every SQL string (300 inserts of 1,000 rows each here): not what production measures.
     settings.DEBUG = False
     print(f"database: {connection.vendor} {connection.settings_dict['NAME']}")
-    ensure_schema()
+    _common.ensure_schema(recreate_if_changed=REMINDER_MODELS)
     township, departments = ensure_people()
     if args.reuse:
         reset_reminders()

@@ -23,19 +23,13 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit
+
+import _common  # this folder is first on sys.path
+from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dingzhou.settings")
 
-TOWNSHIPS = [
-    ("南城区街道", "南城区"), ("北城区街道", "北城区"), ("西城区街道", "西城区"), ("长安路街道", "长安路"),
-    ("留早镇", "留早"), ("清风店镇", "清风店"), ("庞村镇", "庞村"), ("砖路镇", "砖路"), ("明月店镇", "明月店"),
-    ("叮咛店镇", "叮咛店"), ("东亭镇", "东亭"), ("大辛庄镇", "大辛庄"), ("东旺镇", "东旺"), ("高蓬镇", "高蓬"),
-    ("邢邑镇", "邢邑"), ("李亲顾镇", "李亲顾"), ("子位镇", "子位"), ("开元镇", "开元"), ("周村镇", "周村"),
-    ("息冢镇", "息冢"), ("东留春乡", "东留春"), ("号头庄回族乡", "号头庄"), ("杨家庄乡", "杨家庄"),
-    ("大鹿庄乡", "大鹿庄"), ("西城乡", "西城"),
-]  # fmt: skip
 DEPARTMENTS = [
     ("minzheng", "民政局"), ("chengguan", "城管局"), ("zhujian", "住建局"), ("weijian", "卫健局"),
     ("shengtai", "生态环境局"), ("shenpi", "行政审批局"), ("ziran", "自然资源和规划局"), ("jiaotong", "交通运输局"),
@@ -85,48 +79,11 @@ SCENARIOS = [
 BIGRAM_MIGRATION = importlib.import_module("tasks.migrations.0002_chinese_search")
 
 
-def ensure_database(url: str) -> None:
-    """CREATE DATABASE when the one in the URL does not exist yet."""
-    import psycopg2
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    conn = psycopg2.connect(
-        host=parts.hostname, port=parts.port or 5432, user=parts.username, password=parts.password, dbname="postgres"
-    )
-    conn.autocommit = True
-    with conn.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-        if cursor.fetchone() is None:
-            cursor.execute(f'CREATE DATABASE "{name}"')
-            print(f"created database {name}")
-    conn.close()
-
-
-def ensure_schema():
-    """Apply the migrations, then create any table a model has and the migrations lack yet."""
-    from django.apps import apps
-    from django.core.management import call_command
-    from django.db import connection
-
-    call_command("migrate", verbosity=0)
-    existing = set(connection.introspection.table_names())
-    with connection.schema_editor() as editor:
-        for model in apps.get_models():
-            if model._meta.managed and not model._meta.proxy and model._meta.db_table not in existing:
-                editor.create_model(model)
-                existing.add(model._meta.db_table)
-                print(f"created table {model._meta.db_table} (no migration yet)")
-
-
 def ensure_people():
     """The 25 townships, 20 departments, a supervisor and a 城管局 handler (get or create)."""
-    from org.models import Department, Township, User
+    from org.models import Department, User
 
-    for order, (name, short) in enumerate(TOWNSHIPS):
-        Township.objects.get_or_create(
-            name=name, defaults={"short_name": short, "kind": Township.Kind.TOWN, "sort_order": order}
-        )
+    _common.ensure_townships()
     for order, (code, name) in enumerate(DEPARTMENTS):
         Department.objects.get_or_create(code=code, defaults={"name": name, "sort_order": order})
     chengguan = Department.objects.get(code="chengguan")
@@ -309,7 +266,7 @@ def main():
     os.environ["DATABASE_URL"] = args.database_url
     # Timed as in production: no per-query recording by DEBUG.
     os.environ.update(DEBUG="false", SECRET_KEY="bench-only", ALLOWED_HOSTS="testserver")
-    ensure_database(args.database_url)
+    _common.ensure_database(args.database_url)
 
     import django
 
@@ -318,7 +275,7 @@ def main():
 
     from tasks.models import Task
 
-    ensure_schema()
+    _common.ensure_schema()
     users = ensure_people()
     with connection.cursor() as cursor:
         cursor.execute("SELECT max(id) FROM tasks_task")
