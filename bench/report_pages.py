@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/dz_reportcard_bench")
 
+import _common  # noqa: E402
 import report_card as data_bench  # noqa: E402  (sets up Django on the benchmark database)
 from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
@@ -94,7 +95,7 @@ def main():
     args = parser.parse_args()
 
     print(f"database {connection.settings_dict['NAME']} on {connection.settings_dict['HOST']}")
-    data_bench.ensure_schema()
+    _common.ensure_schema()
     departments, townships = data_bench.ensure_org()
     existing = Task.objects.filter(title__startswith=data_bench.PREFIX).count()
     if existing != args.rows:
