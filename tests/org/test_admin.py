@@ -35,21 +35,6 @@ OUR_APPS = {"org", "tasks", "feedback"}
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    # The cast's nine users cost ~6 s of PBKDF2 per test on a busy 2-core machine.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
-def fresh_caches():
-    calendar.invalidate_cache(everywhere=False)
-    deadlines.invalidate_rule_cache(everywhere=False)
-    yield
-    calendar.invalidate_cache(everywhere=False)
-    deadlines.invalidate_rule_cache(everywhere=False)
-
-
 @pytest.fixture
 def admin_client(client, cast):
     client.force_login(cast.admin)
