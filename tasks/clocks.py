@@ -145,7 +145,7 @@ def summary(task: Task, now: dt.datetime) -> Summary:
     used = max(end - task.assigned_at - dt.timedelta(seconds=task.paused_seconds), dt.timedelta(0))
     left = task.deadline - end if task.deadline is not None else None
     days = None
-    if status != "stopped" and task.deadline is not None and is_day_based(task.deadline) and left > dt.timedelta(0):
+    if status == "running" and task.deadline is not None and is_day_based(task.deadline) and left > dt.timedelta(0):
         days = working_days_left(task.deadline, end)
     return Summary(status, task.assigned_at, task.deadline, used, paused, left, days, task.clock_paused_at, **common)
 

@@ -65,6 +65,9 @@ class RequestQueueTable(TaskRequestTable):
     # empty_values=(): a return may carry a code and no words, and must still show its code.
     reason = tables.Column(verbose_name=label(TaskRequest, "reason"), empty_values=())
 
+    class Meta(TaskRequestTable.Meta):  # django-tables2 does not inherit Meta by itself
+        pass
+
     def render_reason(self, record, value):
         text = Truncator(value).chars(40) if value else ""
         if not record.reason_code:
