@@ -231,3 +231,22 @@ def test_the_detail_page_shows_the_rule_and_the_time_left(client, cast, departme
     assert f'data-rule="{task.deadline_rule_id}"' in page.text
     assert "24 hours" in page.text
     assert 'id="clock-meter"' in page.text
+
+
+def test_reminders_skip_the_paused_task_and_follow_the_resumed_deadline(cast, departments):
+    from tasks.models.reminders import Notification, ReminderLevel as L
+    from tasks.reminders import reminders_send_due
+
+    task = assigned(cast, departments, now=at(2021, 9, 13, 9))  # due Thu 16 Sep
+    ask_return(cast, task, at(2021, 9, 14))
+    for day in (15, 16, 17):  # due soon, due today, overdue: all skipped while paused
+        reminders_send_due(now=at(2021, 9, day, 9))
+    assert not Notification.objects.filter(task=task).exists()
+    services.task_refuse_return(actor=cast.supervisor, task=task, note="属于住建局职责", now=at(2021, 9, 24))
+    sent = {}
+    for day in (26, 27, 28):  # Sun 26 Sep is a 调休 working day
+        reminders_send_due(now=at(2021, 9, day, 9))
+        sent[day] = sorted(set(Notification.objects.filter(task=task, created_at__gte=at(2021, 9, day, 0))
+                               .values_list("level", flat=True)))
+    assert sent == {26: [L.DUE_SOON], 27: [L.DUE_TODAY], 28: [L.OVERDUE]}
+    assert set(Notification.objects.filter(task=task).values_list("deadline", flat=True)) == {eod(2021, 9, 27)}
