@@ -51,9 +51,8 @@ def timeline_details(event, names: dict) -> list[str]:
         if data["return_count"] >= RETURNS_BEFORE_ARBITRATION:
             details.append(_("goes to arbitration"))
     elif event.action == Action.ARBITRATE and data.get("lead_department"):
-        details.append(
-            _("lead department by arbitration: %(department)s") % {"department": names.get(data["lead_department"], "?")}
-        )
+        department = names.get(data["lead_department"], "?")
+        details.append(_("lead department by arbitration: %(department)s") % {"department": department})
         if data.get("deadline"):
             details.append(_("deadline: %(deadline)s") % {"deadline": _when(data["deadline"])})
     return details

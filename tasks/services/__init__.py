@@ -26,7 +26,17 @@ from .handling import (
     task_reject_reply,
     task_reply,
 )
-from .rules import ACTIONS, RETURNS_BEFORE_ARBITRATION, RULES, Scope, authorize, available_actions, can, pending_request_kinds, refusal
+from .rules import (
+    ACTIONS,
+    RETURNS_BEFORE_ARBITRATION,
+    RULES,
+    Scope,
+    authorize,
+    available_actions,
+    can,
+    pending_request_kinds,
+    refusal,
+)
 
 __all__ = [
     "ACTIONS",

@@ -141,7 +141,9 @@ def task_refuse_return(*, actor: User, task: Task, note: str, now: dt.datetime |
         if locked.deadline is not None:
             locked.deadline = clocks.resumed_deadline(locked.deadline, paused_at=paused_at, resumed_at=now)
         if locked.accepted_at is None and locked.accept_deadline is not None:
-            locked.accept_deadline = clocks.resumed_deadline(locked.accept_deadline, paused_at=paused_at, resumed_at=now)
+            locked.accept_deadline = clocks.resumed_deadline(
+                locked.accept_deadline, paused_at=paused_at, resumed_at=now
+            )
         paused = clocks.pause_seconds(paused_at, now)
         locked.state = request.previous_state or State.ACCEPTED
         locked.clock_paused_at = None
