@@ -56,6 +56,8 @@ DEPARTMENT_STATES = frozenset(s for s, stage in STAGE_OF_STATE.items() if stage 
 MILESTONE_LABELS = {
     Action.REGISTER: pgettext_lazy("milestone", "Registered"),
     Action.ASSIGN: pgettext_lazy("milestone", "Assigned to %(department)s"),
+    # Arbitration (仲裁) is, for the public, an assignment like any other.
+    Action.ARBITRATE: pgettext_lazy("milestone", "Assigned to %(department)s"),
     Action.ACCEPT: pgettext_lazy("milestone", "Accepted by the department"),
     Action.REPLY: pgettext_lazy("milestone", "Replied"),
     Action.APPROVE_REPLY: pgettext_lazy("milestone", "Replied"),
@@ -103,7 +105,8 @@ def milestones(task: Task) -> list[Milestone]:
         .order_by("at", "id")
         .values("at", "action", "to_state", "data")
     )
-    department_ids = {e["data"].get("lead_department") for e in events if e["action"] == Action.ASSIGN}
+    assigning = (Action.ASSIGN, Action.ARBITRATE)
+    department_ids = {e["data"].get("lead_department") for e in events if e["action"] in assigning}
     names = dict(Department.objects.filter(pk__in=department_ids - {None}).values_list("pk", "name"))
     steps = []
     for event in events:
@@ -111,7 +114,7 @@ def milestones(task: Task) -> list[Milestone]:
         if event["action"] == Action.REPLY and event["to_state"] != State.REPLIED:
             continue
         label = MILESTONE_LABELS[event["action"]]
-        if event["action"] == Action.ASSIGN:
+        if event["action"] in assigning:
             department = names.get(event["data"].get("lead_department"), "")
             label = label % {"department": department} if department else pgettext_lazy("milestone", "Assigned")
         steps.append(Milestone(at=event["at"], action=event["action"], label=str(label)))

@@ -12,7 +12,8 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from tasks import selectors
-from tasks.tables import SuggestionTable, TaskRequestTable, TaskTable
+from tasks.returns import RequestQueueTable
+from tasks.tables import SuggestionTable, TaskTable
 
 from .forms import LoginForm
 from .models import User
@@ -85,7 +86,7 @@ def _dispatch_picture(user: User, now) -> dict:
     return {
         "dispatch": selectors.dispatch_counts(user, now=now),
         "request_counts": selectors.pending_request_counts(user),
-        "request_table": TaskRequestTable(_first(selectors.pending_requests(user))),
+        "request_table": RequestQueueTable(_first(selectors.pending_requests(user))),
         "overdue_by_department": _first(selectors.overdue_by_department(user, now=now)),
         "review_table": TaskTable(
             _first(selectors.tasks_awaiting_review(user)),

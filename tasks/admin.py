@@ -163,7 +163,8 @@ class TaskAssistInline(_ReadOnlyInline):
 class TaskRequestInline(_ReadOnlyInline):
     model = TaskRequest
     fields = (
-        "kind", "status", "department", "reason", "requested_by", "requested_at", "decided_by", "granted_deadline"
+        "kind", "status", "department", "reason_code", "reason", "requested_by", "requested_at", "decided_by",
+        "granted_deadline",
     )
     related_select = ("department", "requested_by", "decided_by")
 

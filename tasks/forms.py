@@ -16,7 +16,7 @@ from django.utils.translation import pgettext_lazy
 from feedback.models import CallbackResult
 from org.models import Department
 from tasks import deadlines
-from tasks.models import Outcome, State, SupervisionLevel, Task
+from tasks.models import Outcome, State, SupervisionLevel, Task, TaskRequest
 from tasks.selectors import tasks_visible_to
 from tasks.services._base import MAX_TEXT
 from tasks.services.dispatch import MAX_DEADLINE_DAYS
@@ -138,6 +138,21 @@ class AssignForm(ActionForm):
         return cleaned
 
 
+class ArbitrateForm(AssignForm):
+    """仲裁: assignment of a task returned twice; the department named may not return it again."""
+
+    button = pgettext_lazy("task action", "Arbitrate")
+    success = _("The task was arbitrated and assigned; the lead department may not return it again.")
+    note = _text(
+        _("Grounds of the arbitration"), required=True,
+        missing=_("Give the grounds of the arbitration: why this department leads the task."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["lead_department"].label = _("Lead department (final)")
+
+
 class AcceptForm(_OptionalNote):
     button = pgettext_lazy("task action", "Accept")
     success = _("The task was accepted.")
@@ -225,9 +240,30 @@ class CloseForm(ActionForm):
 
 
 class RequestReturnForm(ActionForm):
+    """退单: a reason code, and words (required for "other"); the service checks both again."""
+
     button = pgettext_lazy("task action", "Ask to return")
     success = _("The return request was sent to the supervision office.")
-    reason = _text(_("Reason"), required=True, missing=_("A return request needs a reason."))
+    reason_code = forms.ChoiceField(
+        label=_("Reason for the return"),
+        choices=TaskRequest.ReturnReason.choices,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": _("Choose the reason for the return."),
+            "invalid_choice": _("Choose one of the listed reasons for the return."),
+        },
+    )
+    reason = _text(_("Details (required for “other”)"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].help_text = _("The handling clock stops until the supervision office decides.")
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("reason_code") == TaskRequest.ReturnReason.OTHER and not cleaned.get("reason"):
+            self.add_error("reason", _("Describe the reason for the return when it is “other”."))
+        return cleaned
 
 
 class ApproveReturnForm(_OptionalNote):

@@ -282,7 +282,10 @@ PROGRESS_NOTES = ("已安排专人到现场核实情况。", "已联系诉求人
                   "已列入近期工作计划，正在推进。")
 EXTENSION_REASONS = ("涉及多个部门协调，需要更多时间。", "需等待材料审批，申请延期。", "施工受天气影响，无法按期完成。", "需要统筹资金，申请延期办理。")
 EXTENSION_REFUSALS = ("理由不充分，请按期办结。", "该事项不复杂，应在原时限内办结。")
-RETURN_REASONS = ("该事项不属于本单位职责范围，请重新交办。", "经核实，该问题应由属地乡镇负责。", "该事项属于其他部门管辖，申请退回。")
+# (reason code of TaskRequest.ReturnReason, words): most returns say the task is another unit's duty.
+RETURN_REASONS = (("not_our_duty", "该事项不属于本单位职责范围，请重新交办。"), ("not_our_duty", "经核实，该问题应由属地乡镇负责。"),
+                  ("not_our_duty", "该事项属于其他部门管辖，申请退回。"), ("incomplete_information", "诉求地址不详，无法核实，请补充信息后重新交办。"),
+                  ("duplicate", "该诉求与已交办的工单重复。"))
 RETURN_REFUSALS = ("该事项属于本单位职责，请继续办理。", "退单理由不成立，请按期办理。")
 SUPERVISION_NOTES = ("已超期，请加快办理。", "群众反映强烈，列入督办。", "多次反映未解决，列为重点督办。")
 REVIEW_NOTES = ("请相关部门尽快办理。", "同意，按程序交办。", "请抓紧落实，及时回复群众。", "")

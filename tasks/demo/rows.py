@@ -37,8 +37,9 @@ class TaskRow(Row):
     FIELDS = ("title", "state", "channel", "category", "urgency", "township", "lead_department", "created_at",
               "reported_at", "reviewed_at", "assigned_at", "accepted_at", "replied_at", "closed_at", "accept_deadline",
               "deadline", "callback_deadline", "deadline_rule", "extension_count", "review_note", "outcome", "reply",
-              "supervision_level", "redo_count", "merged_into", "episode")
-    extension_count = supervision_level = redo_count = 0
+              "supervision_level", "redo_count", "merged_into", "episode", "clock_paused_at", "paused_seconds",
+              "return_count")
+    extension_count = supervision_level = redo_count = paused_seconds = return_count = 0
     review_note = outcome = reply = ""
 
 
@@ -62,9 +63,9 @@ class CallbackRow(Row):
 
 
 class RequestRow(Row):
-    FIELDS = ("task", "kind", "status", "department", "reason", "requested_deadline", "previous_state",
+    FIELDS = ("task", "kind", "status", "department", "reason", "reason_code", "requested_deadline", "previous_state",
               "requested_by", "requested_at", "decided_by", "decided_at", "decision_note", "granted_deadline")
-    previous_state = decision_note = ""
+    previous_state = decision_note = reason_code = ""
 
 
 class AssistRow(Row):

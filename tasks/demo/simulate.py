@@ -16,7 +16,7 @@ import zoneinfo
 from django.conf import settings
 
 from feedback.models import CallbackResult
-from tasks import calendar
+from tasks import calendar, clocks
 from tasks.models import Action, State, TaskRequest
 
 from .clock import MINUTES, Clock, Deadlines
@@ -108,6 +108,7 @@ class Sim:
         task.deadline = handle
         task.accept_deadline = min(stages.accept, handle)
         task.deadline_rule = None if custom else stages.rule
+        task.clock_paused_at, task.paused_seconds = None, 0
         sub = self.dl.assist(handle, self.w)
         self.assists = [AssistRow(task=task, department=d, deadline=sub) for d in assisting]
         self.record(Action.ASSIGN, self.supervisor, from_state, note, {
@@ -237,16 +238,19 @@ class Sim:
 
     # --- returns and extensions (tasks/services/department_requests.py) ---------------
 
-    def request_return(self, w, reason):
+    def request_return(self, w, reason_code, reason):
         now = self.move(w)
         task = self.task
         from_state = task.state
         request = RequestRow(task=task, kind=Kind.RETURN, status=Status.PENDING, department=task.lead_department,
-                              reason=reason, previous_state=from_state, requested_by=self.handler(), requested_at=now)
+                              reason=reason, reason_code=reason_code, previous_state=from_state,
+                              requested_by=self.handler(), requested_at=now)
         self.requests.append(request)
         self.pending[Kind.RETURN] = request
         task.state = State.RETURN_REQUESTED
-        self.record(Action.REQUEST_RETURN, self.handler(), from_state, reason, {"request": request})
+        task.clock_paused_at = now
+        self.record(Action.REQUEST_RETURN, self.handler(), from_state, reason,
+                    {"request": request, "reason_code": reason_code, "deadline": iso(task.deadline)})
 
     def _decide(self, kind, status, now, note, granted=None) -> RequestRow:
         request = self.pending.pop(kind)
@@ -271,14 +275,34 @@ class Sim:
         assert Kind.EXTENSION not in self.pending
         self.assists = []
         task.state = State.RETURNED
+        task.return_count += 1
+        data["return_count"] = task.return_count
+        data["paused_seconds"] = clocks.pause_seconds(task.clock_paused_at or now, now)
         task.lead_department = task.deadline = task.accept_deadline = task.accepted_at = None
+        task.clock_paused_at = None
         self.record(Action.APPROVE_RETURN, self.supervisor, State.RETURN_REQUESTED, "", data)
 
     def refuse_return(self, w, note):
         now = self.move(w)
+        task = self.task
         request = self._decide(Kind.RETURN, Status.REFUSED, now, note)
-        self.task.state = request.previous_state or State.ACCEPTED
-        self.record(Action.REFUSE_RETURN, self.supervisor, State.RETURN_REQUESTED, note, {"request": request})
+        paused_at = task.clock_paused_at or request.requested_at
+        previous, previous_accept = task.deadline, task.accept_deadline
+        task.deadline = clocks.resumed_deadline(task.deadline, paused_at=paused_at, resumed_at=now)
+        if task.accepted_at is None:
+            task.accept_deadline = clocks.resumed_deadline(task.accept_deadline, paused_at=paused_at, resumed_at=now)
+        paused = clocks.pause_seconds(paused_at, now)
+        task.state = request.previous_state or State.ACCEPTED
+        task.clock_paused_at = None
+        task.paused_seconds += paused
+        for assist in self.assists:
+            if assist.replied_at is None and assist.deadline is not None:
+                assist.deadline = clocks.resumed_deadline(assist.deadline, paused_at=paused_at, resumed_at=now)
+        self.record(Action.REFUSE_RETURN, self.supervisor, State.RETURN_REQUESTED, note, {
+            "request": request, "paused_at": iso(paused_at), "paused_seconds": paused,
+            "previous_deadline": iso(previous), "deadline": iso(task.deadline),
+            "previous_accept_deadline": iso(previous_accept), "accept_deadline": iso(task.accept_deadline),
+        })
 
     def request_extension(self, w, reason, extra_days):
         now = self.move(w)

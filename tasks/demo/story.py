@@ -88,7 +88,7 @@ class Story:
         if returned or refused:
             if self.chance(0.5):
                 self.accept()
-            sim.request_return(sim.later(30, 600), self.rng.choice(text.RETURN_REASONS))
+            sim.request_return(sim.later(30, 600), *self.rng.choice(text.RETURN_REASONS))
             if target == S.RETURN_REQUESTED:
                 return True
             if refused:

@@ -96,6 +96,21 @@ class Task(models.Model):
         "tasks.DeadlineRule", models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("deadline rule")
     )
     extension_count = models.PositiveSmallIntegerField(_("extensions"), default=0)
+    # The stage clock (tasks.clocks): a return request stops it until the supervisor decides.
+    clock_paused_at = models.DateTimeField(_("clock paused at"), null=True, blank=True)
+    # Seconds the current department's clock stood still, all pauses since its assignment.
+    paused_seconds = models.PositiveIntegerField(_("time paused (seconds)"), default=0)
+    # Approved returns (退单); at RETURNS_BEFORE_ARBITRATION the supervisor arbitrates instead of assigning.
+    return_count = models.PositiveSmallIntegerField(_("returns"), default=0)
+    # The lead department named by arbitration (仲裁): it may not return the task again.
+    arbitrated_department = models.ForeignKey(
+        "org.Department",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("lead department by arbitration"),
+    )
 
     review_note = models.TextField(_("leader's instruction"), blank=True, default="")
     outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices, blank=True, default="")
@@ -207,6 +222,7 @@ class Action(models.TextChoices):
     REQUEST_RETURN = "request_return", _("return requested")
     APPROVE_RETURN = "approve_return", _("return approved")
     REFUSE_RETURN = "refuse_return", _("return refused")
+    ARBITRATE = "arbitrate", _("arbitrated")
     REQUEST_EXTENSION = "request_extension", _("extension requested")
     APPROVE_EXTENSION = "approve_extension", _("extension approved")
     REFUSE_EXTENSION = "refuse_extension", _("extension refused")
@@ -248,6 +264,14 @@ class TaskRequest(models.Model):
         EXTENSION = "extension", _("extension")
         RETURN = "return", _("return")
 
+    class ReturnReason(models.TextChoices):
+        """Why a department returns a task (退单); "other" needs the reason in words."""
+
+        NOT_OUR_DUTY = "not_our_duty", _("not our department's duty")
+        INCOMPLETE_INFORMATION = "incomplete_information", _("incomplete information")
+        DUPLICATE = "duplicate", _("duplicate request")
+        OTHER = "other", _("other")
+
     class Status(models.TextChoices):
         PENDING = "pending", _("pending")
         APPROVED = "approved", _("approved")
@@ -257,7 +281,12 @@ class TaskRequest(models.Model):
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
     department = models.ForeignKey("org.Department", models.PROTECT, related_name="+", verbose_name=_("department"))
-    reason = models.TextField(_("reason"))
+    # A return's reason code (ReturnReason); blank for an extension.
+    reason_code = models.CharField(
+        _("reason code"), max_length=24, choices=ReturnReason.choices, blank=True, default=""
+    )
+    # Required for an extension and for a return of reason "other"; optional otherwise.
+    reason = models.TextField(_("reason"), blank=True, default="")
     requested_deadline = models.DateTimeField(_("requested deadline"), null=True, blank=True)
     # The state a refused return resumes.
     previous_state = models.CharField(_("previous state"), max_length=20, blank=True, default="")

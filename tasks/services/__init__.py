@@ -17,7 +17,7 @@ from .department_requests import (
     task_request_extension,
     task_request_return,
 )
-from .dispatch import task_assign, task_merge, task_report, task_review, task_supervise
+from .dispatch import task_arbitrate, task_assign, task_merge, task_report, task_review, task_supervise
 from .handling import (
     task_accept,
     task_approve_reply,
@@ -26,11 +26,22 @@ from .handling import (
     task_reject_reply,
     task_reply,
 )
-from .rules import ACTIONS, RULES, Scope, authorize, available_actions, can, pending_request_kinds, refusal
+from .rules import (
+    ACTIONS,
+    RETURNS_BEFORE_ARBITRATION,
+    RULES,
+    Scope,
+    authorize,
+    available_actions,
+    can,
+    pending_request_kinds,
+    refusal,
+)
 
 __all__ = [
     "ACTIONS",
     "DomainError",
+    "RETURNS_BEFORE_ARBITRATION",
     "RULES",
     "Scope",
     "authorize",
@@ -42,6 +53,7 @@ __all__ = [
     "task_approve_extension",
     "task_approve_reply",
     "task_approve_return",
+    "task_arbitrate",
     "task_assign",
     "task_assist_reply",
     "task_close",

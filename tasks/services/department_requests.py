@@ -7,13 +7,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from org.models import User
+from tasks import clocks
 from tasks.errors import DomainError
 from tasks.models import Action, State, Task, TaskAssist, TaskRequest
 
 from ._base import as_deadline, assist_deadline_for, clean_text, copy_back, iso, lapse_pending_extension
 from ._base import lock_and_authorize, record
 
-Kind, Status = TaskRequest.Kind, TaskRequest.Status
+Kind, Status, ReturnReason = TaskRequest.Kind, TaskRequest.Status, TaskRequest.ReturnReason
 
 
 def _pending(task: Task, kind: str) -> TaskRequest:
@@ -39,22 +40,46 @@ def _decide(request: TaskRequest, *, status, actor, now, note, granted=None) -> 
     request.save(update_fields=["status", "decided_by", "decided_at", "decision_note", "granted_deadline"])
 
 
-def task_request_return(*, actor: User, task: Task, reason: str, now: dt.datetime | None = None) -> TaskRequest:
-    """The lead department asks to hand back a wrongly assigned task (退单); its clock stops meanwhile."""
+def _clean_return_reason(reason_code: str, reason) -> tuple[str, str]:
+    """A valid reason code, and the text (required for "other")."""
+    codes = ReturnReason.values
+    if reason_code not in codes:
+        choices = _(", ").join(str(label) for label in ReturnReason.labels)
+        if not reason_code:
+            raise DomainError(_("Choose the reason for the return: %(choices)s.") % {"choices": choices},
+                              field="reason_code")
+        raise DomainError(
+            _("“%(code)s” is not a reason for a return; choose one of: %(choices)s.")
+            % {"code": reason_code, "choices": choices},
+            field="reason_code",
+        )
+    missing = _("Describe the reason for the return when it is “other”.") if reason_code == ReturnReason.OTHER else None
+    try:
+        text = clean_text(reason, missing=missing)
+    except DomainError as exc:
+        raise DomainError(exc.message, field="reason") from exc
+    return reason_code, text
+
+
+def task_request_return(
+    *, actor: User, task: Task, reason_code: str, reason: str = "", now: dt.datetime | None = None
+) -> TaskRequest:
+    """The lead department asks to hand back a wrongly assigned task (退单) with a reason code; its clock stops."""
     now = now or timezone.now()
-    reason = clean_text(reason, missing=_("A return request needs a reason."))
+    reason_code, reason = _clean_return_reason(reason_code, reason)
     with transaction.atomic():
         locked = lock_and_authorize("request_return", task, actor)
         from_state = locked.state
         request = _open_request(
             task=locked, kind=Kind.RETURN, department_id=locked.lead_department_id, reason=reason,
-            previous_state=from_state, requested_by=actor, requested_at=now,
+            reason_code=reason_code, previous_state=from_state, requested_by=actor, requested_at=now,
         )
         locked.state = State.RETURN_REQUESTED
-        locked.save(update_fields=["state"])
+        locked.clock_paused_at = now
+        locked.save(update_fields=["state", "clock_paused_at"])
         record(
             locked, action=Action.REQUEST_RETURN, actor=actor, at=now, from_state=from_state, note=reason,
-            data={"request": request.pk},
+            data={"request": request.pk, "reason_code": reason_code, "deadline": iso(locked.deadline)},
         )
     copy_back(locked, task)
     return request
@@ -81,9 +106,16 @@ def task_approve_return(*, actor: User, task: Task, note: str = "", now: dt.date
         }
         TaskAssist.objects.filter(task=locked).delete()
         locked.state = State.RETURNED
+        locked.return_count += 1
+        data["return_count"] = locked.return_count
+        data["paused_seconds"] = clocks.pause_seconds(locked.clock_paused_at or now, now)
         # The next department starts on a fresh clock, set when the task is assigned again.
         locked.lead_department = locked.deadline = locked.accept_deadline = locked.accepted_at = None
-        locked.save(update_fields=["state", "lead_department", "deadline", "accept_deadline", "accepted_at"])
+        locked.clock_paused_at = None
+        locked.save(
+            update_fields=["state", "lead_department", "deadline", "accept_deadline", "accepted_at", "return_count",
+                           "clock_paused_at"]
+        )
         record(
             locked, action=Action.APPROVE_RETURN, actor=actor, at=now, from_state=State.RETURN_REQUESTED, note=note,
             data=data,
@@ -92,18 +124,40 @@ def task_approve_return(*, actor: User, task: Task, note: str = "", now: dt.date
 
 
 def task_refuse_return(*, actor: User, task: Task, note: str, now: dt.datetime | None = None) -> Task:
-    """The supervisor refuses a return: the task resumes the state it was in with the same department."""
+    """The supervisor refuses a return: the task resumes with its department and the time that was left.
+
+    The deadlines move by the rule of tasks.clocks.resumed_deadline; the pause is added to
+    Task.paused_seconds.
+    """
     now = now or timezone.now()
     note = clean_text(note, missing=_("Give the reason for refusing the return."))
     with transaction.atomic():
         locked = lock_and_authorize("refuse_return", task, actor)
         request = _pending(locked, Kind.RETURN)
         _decide(request, status=Status.REFUSED, actor=actor, now=now, note=note)
+        # A task paused before the clock was recorded (older rows) resumes from the request's time.
+        paused_at = locked.clock_paused_at or request.requested_at
+        previous = {"deadline": locked.deadline, "accept_deadline": locked.accept_deadline}
+        if locked.deadline is not None:
+            locked.deadline = clocks.resumed_deadline(locked.deadline, paused_at=paused_at, resumed_at=now)
+        if locked.accepted_at is None and locked.accept_deadline is not None:
+            locked.accept_deadline = clocks.resumed_deadline(
+                locked.accept_deadline, paused_at=paused_at, resumed_at=now
+            )
+        paused = clocks.pause_seconds(paused_at, now)
         locked.state = request.previous_state or State.ACCEPTED
-        locked.save(update_fields=["state"])
+        locked.clock_paused_at = None
+        locked.paused_seconds += paused
+        locked.save(update_fields=["state", "deadline", "accept_deadline", "clock_paused_at", "paused_seconds"])
+        for assist in TaskAssist.objects.filter(task=locked, replied_at__isnull=True, deadline__isnull=False):
+            assist.deadline = clocks.resumed_deadline(assist.deadline, paused_at=paused_at, resumed_at=now)
+            assist.save(update_fields=["deadline"])
         record(
             locked, action=Action.REFUSE_RETURN, actor=actor, at=now, from_state=State.RETURN_REQUESTED, note=note,
-            data={"request": request.pk},
+            data={"request": request.pk, "paused_at": iso(paused_at), "paused_seconds": paused,
+                  "previous_deadline": iso(previous["deadline"]), "deadline": iso(locked.deadline),
+                  "previous_accept_deadline": iso(previous["accept_deadline"]),
+                  "accept_deadline": iso(locked.accept_deadline)},
         )
     return copy_back(locked, task)
 

@@ -78,8 +78,35 @@ def task_assign(
     now: dt.datetime | None = None,
 ) -> Task:
     """Assign (交办) a task to a lead department and any assisting ones, with deadlines from the rule table."""
+    return _assign(
+        "assign", actor=actor, task=task, lead_department=lead_department, assisting_departments=assisting_departments,
+        deadline=deadline, deadline_days=deadline_days, note=clean_text(note), now=now,
+    )
+
+
+def task_arbitrate(
+    *,
+    actor: User,
+    task: Task,
+    lead_department: Department,
+    assisting_departments: Iterable[Department] = (),
+    deadline: dt.date | dt.datetime | None = None,
+    deadline_days: int | None = None,
+    note: str,
+    now: dt.datetime | None = None,
+) -> Task:
+    """Arbitrate (仲裁) a task returned twice: assign it to the lead department named, which may not return it again."""
+    note = clean_text(note, missing=_("Give the grounds of the arbitration: why this department leads the task."))
+    return _assign(
+        "arbitrate", actor=actor, task=task, lead_department=lead_department,
+        assisting_departments=assisting_departments, deadline=deadline, deadline_days=deadline_days, note=note,
+        now=now,
+    )
+
+
+def _assign(step: str, *, actor, task, lead_department, assisting_departments, deadline, deadline_days, note, now):
+    """Assignment and arbitration: the same fresh clock from the rule table; `step` is the rule checked."""
     now = now or timezone.now()
-    note = clean_text(note)
     lead = _check_department(lead_department, missing=_("Choose the lead department."))
     assisting = _assisting(lead, assisting_departments)
     if deadline is not None and deadline_days is not None:
@@ -92,7 +119,7 @@ def task_assign(
     custom = as_deadline(deadline, now=now) if deadline is not None else None
 
     with transaction.atomic():
-        locked = lock_and_authorize("assign", task, actor)
+        locked = lock_and_authorize(step, task, actor)
         stages = deadlines.stage_deadlines(
             category=locked.category, urgency=locked.urgency, channel=locked.channel, start=now
         )
@@ -108,9 +135,13 @@ def task_assign(
         # A supervisor's short deadline must not leave more time to accept than to finish.
         locked.accept_deadline = min(stages.accept, handle)
         locked.deadline_rule = None if custom else stages.rule
+        # A fresh clock: nothing paused yet for this department.
+        locked.clock_paused_at, locked.paused_seconds = None, 0
+        if step == "arbitrate":
+            locked.arbitrated_department = lead
         locked.save(
             update_fields=["state", "lead_department", "assigned_at", "accepted_at", "deadline", "accept_deadline",
-                           "deadline_rule"]
+                           "deadline_rule", "clock_paused_at", "paused_seconds", "arbitrated_department"]
         )
         # A task back from a return was stripped of its assists; this is only a safety net.
         TaskAssist.objects.filter(task=locked).delete()
@@ -118,7 +149,7 @@ def task_assign(
         TaskAssist.objects.bulk_create(TaskAssist(task=locked, department=d, deadline=sub) for d in assisting)
         record(
             locked,
-            action=Action.ASSIGN,
+            action=Action.ARBITRATE if step == "arbitrate" else Action.ASSIGN,
             actor=actor,
             at=now,
             from_state=from_state,

@@ -2,6 +2,7 @@
 
 import dataclasses
 import enum
+from collections.abc import Callable
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -31,6 +32,8 @@ class Rule:
     scope: Scope
     needs_pending: str | None = None  # a pending request of this kind must exist
     forbids_pending: str | None = None  # no pending request of this kind may exist
+    # A check on the task's own fields after role, scope and state: a readable refusal or None.
+    guard: Callable | None = None
 
 
 def _rule(label, states, roles, scope=Scope.ALL, **kwargs) -> Rule:
@@ -42,11 +45,51 @@ _UNASSIGNED = (S.REGISTERED, S.REPORTED, S.REVIEWED)
 _WORKING = (S.ASSIGNED, S.ACCEPTED, S.IN_PROGRESS)
 UNFINISHED_STATES = tuple(s for s in S if s not in (S.CLOSED, S.MERGED))
 
+# A task returned (退单 approved) this many times goes to the supervisor's arbitration (仲裁).
+RETURNS_BEFORE_ARBITRATION = 2
+
+
+def _awaits_arbitration(task) -> bool:
+    return task.state == S.RETURNED and task.return_count >= RETURNS_BEFORE_ARBITRATION
+
+
+def _assign_guard(task) -> str | None:
+    if _awaits_arbitration(task):
+        return _(
+            "This task has been returned %(count)d times: it goes to arbitration, where you name the lead "
+            "department, which may then not return it again."
+        ) % {"count": task.return_count}
+    return None
+
+
+def _arbitrate_guard(task) -> str | None:
+    if not _awaits_arbitration(task):
+        return _("Only a task returned %(count)d times goes to arbitration; assign this one instead.") % {
+            "count": RETURNS_BEFORE_ARBITRATION
+        }
+    return None
+
+
+def _return_guard(task) -> str | None:
+    if task.arbitrated_department_id is not None and task.arbitrated_department_id == task.lead_department_id:
+        return _(
+            "The supervision office named your department the lead department by arbitration after the task "
+            "had been returned %(count)d times; it cannot be returned again."
+        ) % {"count": task.return_count}
+    return None
+
+
 # action -> rule. Each action is the service `task_<action>` in tasks.services.
 RULES: dict[str, Rule] = {
     "report": _rule(gettext_lazy("report a task to the leader"), [S.REGISTERED], [R.SUPERVISOR]),
     "review": _rule(gettext_lazy("review a reported task"), [S.REPORTED], [R.LEADER]),
-    "assign": _rule(gettext_lazy("assign a task"), [S.REGISTERED, S.REVIEWED, S.RETURNED], [R.SUPERVISOR]),
+    "assign": _rule(
+        gettext_lazy("assign a task"), [S.REGISTERED, S.REVIEWED, S.RETURNED], [R.SUPERVISOR], guard=_assign_guard
+    ),
+    # Assignment of a task returned twice: the supervisor names the lead department for good.
+    "arbitrate": _rule(
+        gettext_lazy("arbitrate a returned task"), [S.RETURNED], [R.SUPERVISOR], guard=_arbitrate_guard
+    ),
     "accept": _rule(gettext_lazy("accept a task"), [S.ASSIGNED], _DEPT, Scope.LEAD),
     "note_progress": _rule(gettext_lazy("note progress"), [S.ACCEPTED, S.IN_PROGRESS], _DEPT, Scope.LEAD),
     "reply": _rule(gettext_lazy("reply to a task"), [S.ACCEPTED, S.IN_PROGRESS], _DEPT, Scope.LEAD),
@@ -56,7 +99,8 @@ RULES: dict[str, Rule] = {
     "record_callback": _rule(gettext_lazy("record a callback"), [S.REPLIED], [R.SUPERVISOR]),
     "close": _rule(gettext_lazy("close a task"), [S.CALLED_BACK, S.REPLIED], [R.SUPERVISOR]),
     "request_return": _rule(
-        gettext_lazy("ask to return a task"), _WORKING, _DEPT, Scope.LEAD, forbids_pending=Kind.RETURN
+        gettext_lazy("ask to return a task"), _WORKING, _DEPT, Scope.LEAD, forbids_pending=Kind.RETURN,
+        guard=_return_guard,
     ),
     "approve_return": _rule(
         gettext_lazy("approve a return"), [S.RETURN_REQUESTED], [R.SUPERVISOR], needs_pending=Kind.RETURN
@@ -141,6 +185,8 @@ def refusal(action: str, task, user, *, pending_kinds=None) -> str | None:
         return _("This is not your department's task: your department is not assisting with it.")
     if task.state not in rule.states:
         return _state_refusal(action, rule, task)
+    if rule.guard is not None and (message := rule.guard(task)) is not None:
+        return message
     if rule.needs_pending or rule.forbids_pending:
         if pending_kinds is None:
             pending_kinds = pending_request_kinds(task)
@@ -181,4 +227,7 @@ def check_role(action_label, roles, user) -> None:
         raise DomainError(_role_refusal(action_label, roles, user))
 
 
-__all__ = ["ACTIONS", "RULES", "Rule", "Scope", "authorize", "available_actions", "can", "refusal"]
+__all__ = [
+    "ACTIONS", "RETURNS_BEFORE_ARBITRATION", "RULES", "Rule", "Scope", "authorize", "available_actions", "can",
+    "refusal",
+]

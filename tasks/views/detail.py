@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from feedback.models import CallbackResult
 from org.models import Department
-from tasks import forms, services
+from tasks import clocks, forms, returns, services
 from tasks.errors import DomainError
 from tasks.models import Action, Outcome, State, SupervisionLevel, Task, TaskAssist, TaskRequest
 from tasks.selectors import tasks_visible_to
@@ -37,6 +37,7 @@ ACTION_FORMS = {
     "report": (forms.ReportForm, services.task_report),
     "review": (forms.ReviewForm, services.task_review),
     "assign": (forms.AssignForm, services.task_assign),
+    "arbitrate": (forms.ArbitrateForm, services.task_arbitrate),
     "accept": (forms.AcceptForm, services.task_accept),
     "note_progress": (forms.NoteProgressForm, services.task_note_progress),
     "reply": (forms.ReplyForm, services.task_reply),
@@ -135,6 +136,7 @@ def _render(request, task: Task, *, bound=None, status: int = 200):
         "suggestions": _citizens(suggestions, task, user),
         "assists": [(assist, _assist_overdue(task, assist, now)) for assist in task.assists.all()],
         "deadlines": _deadlines(task, now),
+        "clock": clocks.summary(task, now),
         "pending_requests": [r for r in requests if r.status == TaskRequest.Status.PENDING],
         "decided_requests": [r for r in requests if r.status != TaskRequest.Status.PENDING],
         "callbacks": callbacks,
@@ -235,6 +237,7 @@ def _event_details(event, names: dict) -> list[str]:
         details.append(_("requested deadline: %(deadline)s") % {"deadline": _when(data["requested_deadline"])})
     elif event.action in _NEW_DEADLINE and data.get("deadline"):
         details.append(_("deadline: %(deadline)s") % {"deadline": _when(data["deadline"])})
+    details += returns.timeline_details(event, names)
     if event.action == Action.MERGE and data.get("merged_into"):
         details.append(_("merged into task #%(id)s") % {"id": data["merged_into"]})
     elif event.action == Action.MERGE and data.get("merged"):

@@ -31,6 +31,7 @@ EXPECTED_FROM = {
     "report": {S.REGISTERED},
     "review": {S.REPORTED},
     "assign": {S.REGISTERED, S.REVIEWED, S.RETURNED},
+    "arbitrate": {S.RETURNED},  # only after two approved returns: see prepare()
     "accept": {S.ASSIGNED},
     "note_progress": {S.ACCEPTED, S.IN_PROGRESS},
     "reply": {S.ACCEPTED, S.IN_PROGRESS},
@@ -55,6 +56,7 @@ EXPECTED_TO = {
     "report": S.REPORTED,
     "review": S.REVIEWED,
     "assign": S.ASSIGNED,
+    "arbitrate": S.ASSIGNED,
     "accept": S.ACCEPTED,
     "note_progress": S.IN_PROGRESS,
     "reply": S.AWAITING_APPROVAL,
@@ -80,6 +82,7 @@ EXPECTED_USERS = {
     "report": {"supervisor"},
     "review": {"leader"},
     "assign": {"supervisor"},
+    "arbitrate": {"supervisor"},
     "accept": LEAD,
     "note_progress": LEAD,
     "reply": LEAD,
@@ -204,6 +207,9 @@ def call(action, task, actor, departments, *, target=None):
         "assign": lambda: services.task_assign(
             lead_department=departments.zhujian, assisting_departments=[departments.chengguan], **common
         ),
+        "arbitrate": lambda: services.task_arbitrate(
+            lead_department=departments.zhujian, note="两次退单，经研判由住建局主办", **common
+        ),
         "accept": lambda: services.task_accept(**common),
         "note_progress": lambda: services.task_note_progress(note="已到现场查看", **common),
         "reply": lambda: services.task_reply(outcome=Outcome.RESOLVED, reply="路灯已修复", **common),
@@ -212,7 +218,7 @@ def call(action, task, actor, departments, *, target=None):
         "assist_reply": lambda: services.task_assist_reply(reply="已配合断电检修", **common),
         "record_callback": lambda: services.task_record_callback(result=CallbackResult.SATISFIED, **common),
         "close": lambda: services.task_close(note="群众电话无法接通", **common),
-        "request_return": lambda: services.task_request_return(reason="非本单位职责", **common),
+        "request_return": lambda: services.task_request_return(reason_code="not_our_duty", **common),
         "approve_return": lambda: services.task_approve_return(**common),
         "refuse_return": lambda: services.task_refuse_return(note="属于住建局职责", **common),
         "request_extension": lambda: services.task_request_extension(deadline=later, reason="需要协调施工队", **common),
@@ -241,7 +247,9 @@ def snapshot() -> dict:
 
 def prepare(action, state, cast, departments):
     """The task in `state` plus what the action needs besides (a pending request, a merge target)."""
-    task = place(state, cast, departments, pending_extension=action in ("approve_extension", "refuse_extension"))
+    extra = {"return_count": 2} if action == "arbitrate" else {}
+    task = place(state, cast, departments, pending_extension=action in ("approve_extension", "refuse_extension"),
+                 **extra)
     target = TaskFactory(state=S.REGISTERED) if action == "merge" else None
     return task, target
 

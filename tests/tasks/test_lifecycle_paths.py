@@ -387,9 +387,12 @@ def test_a_look_back_reopens_a_closed_task_on_a_fresh_clock(cast, departments):
 
 def test_an_approved_return_clears_the_departments_and_the_task_can_be_reassigned(cast, departments):
     task = place(S.ACCEPTED, cast, departments)
-    refused(lambda: services.task_request_return(actor=cast.handler_zhujian, task=task, reason="", now=NOW),
-            "needs a reason")
-    request = services.task_request_return(actor=cast.handler_zhujian, task=task, reason="属城管局职责", now=NOW)
+    refused(lambda: services.task_request_return(actor=cast.handler_zhujian, task=task, reason_code="", now=NOW),
+            "Choose the reason for the return")
+    refused(lambda: services.task_request_return(actor=cast.handler_zhujian, task=task, reason_code="other",
+                                                 reason=" ", now=NOW), "when it is “other”")
+    request = services.task_request_return(actor=cast.handler_zhujian, task=task, reason_code="not_our_duty",
+                                           reason="属城管局职责", now=NOW)
     assert (task.state, request.previous_state, request.kind) == (S.RETURN_REQUESTED, S.ACCEPTED,
                                                                  TaskRequest.Kind.RETURN)
     assert not services.can("accept", task, cast.handler_zhujian)
@@ -407,7 +410,8 @@ def test_an_approved_return_clears_the_departments_and_the_task_can_be_reassigne
 
 def test_a_refused_return_resumes_the_previous_state(cast, departments):
     task = place(S.IN_PROGRESS, cast, departments)
-    services.task_request_return(actor=cast.head_zhujian, task=task, reason="不是我们的", now=NOW)
+    services.task_request_return(actor=cast.head_zhujian, task=task, reason_code="other", reason="不是我们的",
+                                 now=NOW)
     refused(lambda: services.task_refuse_return(actor=cast.supervisor, task=task, note="", now=NOW),
             "reason for refusing")
     services.task_refuse_return(actor=cast.supervisor, task=task, note="属于住建局职责", now=NOW + HOUR)

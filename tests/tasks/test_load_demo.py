@@ -265,7 +265,7 @@ def _replay(task: Task) -> Task:
             case Action.CLOSE:
                 services.task_close(note=note, **common)
             case Action.REQUEST_RETURN:
-                services.task_request_return(reason=note, **common)
+                services.task_request_return(reason_code=data["reason_code"], reason=note, **common)
             case Action.APPROVE_RETURN:
                 services.task_approve_return(note=note, **common)
             case Action.REFUSE_RETURN:
@@ -292,7 +292,7 @@ _TASK_FIELDS = [
     "state", "channel", "category", "urgency", "township_id", "lead_department_id", "created_at", "reported_at",
     "reviewed_at", "assigned_at", "accepted_at", "replied_at", "closed_at", "accept_deadline", "deadline",
     "callback_deadline", "deadline_rule_id", "extension_count", "review_note", "outcome", "reply",
-    "supervision_level", "redo_count", "title",
+    "supervision_level", "redo_count", "title", "clock_paused_at", "paused_seconds", "return_count",
 ]
 
 
@@ -332,8 +332,8 @@ def test_generated_rows_are_what_the_services_write(loaded):
         assert _events(copy) == _events(task), task.pk
         assert list(copy.callbacks.values_list("result", "note", "called_at", "called_by")) == list(
             task.callbacks.values_list("result", "note", "called_at", "called_by"))
-        request_fields = ("kind", "status", "department", "reason", "requested_deadline", "previous_state",
-                          "requested_by", "requested_at", "decided_by", "decided_at", "decision_note",
+        request_fields = ("kind", "status", "department", "reason", "reason_code", "requested_deadline",
+                          "previous_state", "requested_by", "requested_at", "decided_by", "decided_at", "decision_note",
                           "granted_deadline")
         assert list(copy.requests.order_by("requested_at").values_list(*request_fields)) == list(
             task.requests.order_by("requested_at").values_list(*request_fields))
@@ -341,7 +341,8 @@ def test_generated_rows_are_what_the_services_write(loaded):
         assert list(copy.assists.order_by("department").values_list(*assist_fields)) == list(
             task.assists.order_by("department").values_list(*assist_fields))
         actions |= {e[0] for e in _events(task)}
-    assert actions >= set(Action.values) - {Action.MERGE, Action.REJECT_REPLY}
+    # The demo returns a task once at most, so never arbitrates (tests/tasks/test_returns_arbitration.py does).
+    assert actions >= set(Action.values) - {Action.MERGE, Action.REJECT_REPLY, Action.ARBITRATE}
 
 
 def test_merged_duplicates_point_at_an_earlier_task_that_holds_their_suggestion(loaded):

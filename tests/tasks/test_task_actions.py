@@ -39,7 +39,8 @@ CASES = {
     "assist_reply": (S.IN_PROGRESS, "handler_chengguan", {"reply": "已配合断电检修"}, S.IN_PROGRESS),
     "record_callback": (S.REPLIED, "supervisor", {"result": "basically_satisfied", "note": ""}, S.CALLED_BACK),
     "close": (S.CALLED_BACK, "supervisor", {"note": ""}, S.CLOSED),
-    "request_return": (S.ACCEPTED, "handler_zhujian", {"reason": "非本单位职责"}, S.RETURN_REQUESTED),
+    "request_return": (S.ACCEPTED, "handler_zhujian", {"reason_code": "not_our_duty", "reason": "属城管局职责"},
+                       S.RETURN_REQUESTED),
     "approve_return": (S.RETURN_REQUESTED, "supervisor", {}, S.RETURNED),
     "refuse_return": (S.RETURN_REQUESTED, "supervisor", {"note": "属于住建局职责"}, S.IN_PROGRESS),
     "request_extension": (S.IN_PROGRESS, "handler_zhujian", {"deadline": later(30), "reason": "需要协调施工队"},
@@ -267,7 +268,12 @@ def test_anonymous_post_goes_to_login(client, cast, departments):
 # --- Invalid input: field errors, nothing changes -----------------------------------------
 
 INVALID = [
-    ("request_return", S.ACCEPTED, "handler_zhujian", {"reason": "  "}, "reason", "A return request needs a reason."),
+    ("request_return", S.ACCEPTED, "handler_zhujian", {"reason": "  "}, "reason_code",
+     "Choose the reason for the return."),
+    ("request_return", S.ACCEPTED, "handler_zhujian", {"reason_code": "weather", "reason": "x"}, "reason_code",
+     "Choose one of the listed reasons for the return."),
+    ("request_return", S.ACCEPTED, "handler_zhujian", {"reason_code": "other", "reason": "  "}, "reason",
+     "Describe the reason for the return when it is “other”."),
     ("request_extension", S.IN_PROGRESS, "handler_zhujian", {"deadline": "2021-13-45", "reason": "施工"}, "deadline",
      "Enter a valid date"),
     ("request_extension", S.IN_PROGRESS, "handler_zhujian", {"deadline": "2020-01-02", "reason": "施工"}, "deadline",
