@@ -348,3 +348,46 @@ def test_the_assisting_list_shows_the_parts_with_their_sub_deadlines(client, cas
     _login(client, cast.handler_zhujian)
     page = client.get(reverse("tasks:assisting")).text
     assert f'data-task-id="{task.pk}"' not in page
+
+
+def _home_queries(client, user) -> tuple[int, str]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _login(client, user)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("home"))
+    assert response.status_code == 200
+    return len(queries), response.text
+
+
+def test_the_assisting_departments_home_lists_owed_parts_without_more_queries_per_part(client, cast, departments):
+    first = assigned(cast, departments, deadline_days=5)
+    few, html = _home_queries(client, cast.handler_chengguan)
+    panel = html[html.index('id="department-assist-parts"'):]
+    assert f'data-task-id="{first.pk}"' in panel and "2021-11-04 23:59" in panel
+    assert 'data-to-accept="1"' in panel
+    for _ in range(4):
+        assigned(cast, departments)
+    many, _html = _home_queries(client, cast.handler_chengguan)
+    assert few == many
+    # The lead department's home has no such panel.
+    assert 'id="department-assist-parts"' not in _home_queries(client, cast.handler_zhujian)[1]
+
+
+def test_the_assisting_list_query_count_does_not_grow_with_parts(client, cast, departments):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    assigned(cast, departments)
+    _login(client, cast.handler_chengguan)
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(reverse("tasks:assisting")).status_code == 200
+        return len(queries)
+
+    few = count()
+    for _ in range(4):
+        assigned(cast, departments)
+    assert count() == few
