@@ -71,7 +71,9 @@ def candidates(window: Window, *, after_id: int, size: int) -> list[tuple]:
     rows = _open_parts().filter(pk__gt=after_id, deadline__lt=start_of(window.end))
     if window.start is not None:
         rows = rows.filter(deadline__gte=start_of(window.start))
-    claimed = AssistReminderClaim.objects.filter(assist=OuterRef("pk"), level=window.level, deadline=OuterRef("deadline"))
+    claimed = AssistReminderClaim.objects.filter(
+        assist=OuterRef("pk"), level=window.level, deadline=OuterRef("deadline")
+    )
     rows = rows.filter(~Exists(claimed)).order_by("pk")
     return list(rows.values_list("pk", "deadline", "task_id", "department_id")[:size])
 

@@ -15,7 +15,7 @@ from tasks.models.reminders import AssistReminderClaim, Notification, ReminderCl
 from tasks.reminders import reminders_send_due
 
 from .. import factories
-from .reminder_helpers import _english_and_fast_passwords, at, deadline, L, open_task  # noqa: F401  (an autouse fixture)
+from .reminder_helpers import _english_and_fast_passwords, at, deadline, L, open_task  # noqa: F401  (autouse)
 
 
 def part(task, department, due: str, **fields) -> TaskAssist:

@@ -177,7 +177,9 @@ def test_the_leads_resolve_is_allowed_after_a_waiver(cast, departments):
 def test_the_leads_resolve_is_allowed_once_every_assisting_reply_is_in(cast, departments):
     task = accepted(cast, departments)
     services.task_assist_reply(actor=cast.head_chengguan, task=task, reply="已配合", now=NOW + 2 * HOUR)
-    services.task_reply(actor=cast.handler_zhujian, task=task, outcome=Outcome.RESOLVED, reply="已修复", now=NOW + 3 * HOUR)
+    services.task_reply(
+        actor=cast.handler_zhujian, task=task, outcome=Outcome.RESOLVED, reply="已修复", now=NOW + 3 * HOUR
+    )
     services.task_approve_reply(actor=cast.head_zhujian, task=task, now=NOW + 4 * HOUR)
     assert (task.state, task.outcome) == (S.REPLIED, Outcome.RESOLVED)
 
