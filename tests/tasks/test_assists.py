@@ -393,3 +393,17 @@ def test_the_assisting_list_query_count_does_not_grow_with_parts(client, cast, d
     for _ in range(4):
         assigned(cast, departments)
     assert count() == few
+
+
+def test_the_assign_form_takes_the_supervisors_sub_deadline(client, cast, departments):
+    task = TaskFactory(state=S.REVIEWED)
+    _login(client, cast.supervisor)
+    url = reverse("tasks:action", args=[task.pk, "assign"])
+    later = timezone.localdate() + dt.timedelta(days=30)
+    lead = {"lead_department": departments.zhujian.pk, "deadline": (later + dt.timedelta(days=5)).isoformat()}
+    response = client.post(url, {**lead, "assist_deadline": later.isoformat()})
+    assert response.status_code == 400 and "needs an assisting department" in response.text
+    response = client.post(url, {**lead, "assisting_departments": [departments.chengguan.pk],
+                                 "assist_deadline": later.isoformat()})
+    assert response.status_code == 302
+    assert task.assists.get().deadline == calendar.end_of_day(later)
