@@ -11,7 +11,8 @@ from django.utils.formats import number_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from tasks import selectors
+from tasks import assist_selectors, selectors
+from tasks.assist_tables import AssistPartTable
 from tasks.returns import RequestQueueTable
 from tasks.tables import SuggestionTable, TaskTable
 
@@ -69,6 +70,9 @@ def _department_desk(user: User, now) -> dict:
             department_id=department_id,
             exclude=columns,
         ),
+        # 协办: the parts the department owes, by their own sub-deadlines.
+        "assist_counts": assist_selectors.assist_part_counts(user, now=now),
+        "assist_table": AssistPartTable(_first(assist_selectors.assist_parts_owed(user)), now=now),
     }
 
 

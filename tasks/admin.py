@@ -156,7 +156,7 @@ class TaskEventInline(_ReadOnlyInline):
 
 class TaskAssistInline(_ReadOnlyInline):
     model = TaskAssist
-    fields = ("department", "deadline", "replied_at", "reply")
+    fields = ("department", "deadline", "accepted_at", "replied_at", "reply", "waived_at", "waive_reason")
     related_select = ("department",)
 
 

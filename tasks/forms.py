@@ -110,6 +110,11 @@ class AssignForm(ActionForm):
             "max_value": _("At most %(limit_value)s working days."),
         },
     )
+    assist_deadline = _date(
+        _("Assisting departments' deadline (optional)"),
+        required=False,
+        help_text=_("Blank: two working days before the lead department's deadline."),
+    )
     note = _text(_("Note (optional)"), required=False)
 
     def __init__(self, *args, **kwargs):
@@ -128,9 +133,14 @@ class AssignForm(ActionForm):
     def clean_deadline(self):
         return _not_past(self.cleaned_data["deadline"])
 
+    def clean_assist_deadline(self):
+        return _not_past(self.cleaned_data["assist_deadline"])
+
     def clean(self):
         cleaned = super().clean()
         lead, assisting = cleaned.get("lead_department"), cleaned.get("assisting_departments") or []
+        if cleaned.get("assist_deadline") is not None and not assisting:
+            self.add_error("assist_deadline", _("A deadline for assisting departments needs an assisting department."))
         if lead is not None and lead in assisting:
             self.add_error("assisting_departments", _("The lead department cannot also assist."))
         if cleaned.get("deadline") is not None and cleaned.get("deadline_days") is not None:

@@ -203,6 +203,8 @@ def reminder_digest_context(digest: ReminderDigest) -> dict:
                 "title": note.task.title,
                 "department": str(note.task.lead_department or ""),
                 "deadline": note.deadline,
+                # A reminder of an assisting part (协办): the deadline is its sub-deadline.
+                "assisting": note.assist_id is not None,
                 "url": _task_url(note.task.pk),
             }
             for note in first.order_by("deadline", "task_id")[:DIGEST_ITEMS_PER_LEVEL]

@@ -91,6 +91,8 @@ ACCESS = {
     "tasks:list": page(),
     "tasks:export_csv": page(),
     "tasks:export_xlsx": page(),
+    # The assisting department's list of its parts (协办): department staff only.
+    "tasks:assisting": page(404, handler_zhujian=200, handler_chengguan=200, head_zhujian=200),
     "tasks:detail": page(args=task, handler_chengguan=404),
     "tasks:action": action(args=lambda w: {"pk": w.task.pk, "action": "accept"}, handler_chengguan=404),
     "tasks:dispatch": page(403, supervisor=200),

@@ -69,8 +69,9 @@ class RequestRow(Row):
 
 
 class AssistRow(Row):
-    FIELDS = ("task", "department", "deadline", "reply", "replied_at")
-    reply = ""
+    FIELDS = ("task", "department", "deadline", "reply", "replied_at", "accepted_at", "accepted_by", "waived_at",
+              "waived_by", "waive_reason")
+    reply = waive_reason = ""
 
 
 def ref_id(value):

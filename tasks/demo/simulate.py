@@ -119,6 +119,7 @@ class Sim:
             "assist_deadline": iso(sub) if assisting else None,
             "deadline_rule": stages.rule.pk if task.deadline_rule else None,
             "custom_deadline": custom is not None,
+            "custom_assist_deadline": False,
         })
 
     def supervise(self, w, level, note):
@@ -164,11 +165,45 @@ class Sim:
         self.task.state = State.IN_PROGRESS
         self.record(Action.PROGRESS, self.handler(), from_state, note)
 
+    # --- assisting parts (tasks/services/assists.py) ------------------------------------
+
+    def assist_accept(self, w, assist):
+        now = self.move(w)
+        handler = self.handler(assist.department)
+        assist.accepted_at, assist.accepted_by = now, handler
+        self.record(Action.ASSIST_ACCEPT, handler, self.task.state, "",
+                    {"department": assist.department.pk, "assist_deadline": iso(assist.deadline)})
+
     def assist_reply(self, w, assist, reply):
         now = self.move(w)
+        handler = self.handler(assist.department)
+        implicit = assist.accepted_at is None
+        if implicit:
+            # The reply accepts the part as well.
+            assist.accepted_at, assist.accepted_by = now, handler
         assist.reply, assist.replied_at = reply, now
-        self.record(Action.ASSIST_REPLY, self.handler(assist.department), self.task.state, reply,
-                    {"department": assist.department.pk})
+        self.record(Action.ASSIST_REPLY, handler, self.task.state, reply, {
+            "department": assist.department.pk, "accepted_with_reply": implicit,
+            "assist_deadline": iso(assist.deadline), "on_time": now <= assist.deadline,
+        })
+
+    def waive_assist(self, w, assist, reason):
+        now = self.move(w)
+        assist.waived_at, assist.waived_by, assist.waive_reason = now, self.supervisor, reason
+        self.record(Action.WAIVE_ASSIST, self.supervisor, self.task.state, reason,
+                    {"department": assist.department.pk, "assist_deadline": iso(assist.deadline)})
+
+    def _assists_follow(self) -> dict:
+        """tasks.services.assists.assists_follow_lead_deadline on the rows."""
+        default = self.dl.assist(self.task.deadline, self.w)
+        moved = {}
+        for assist in self.assists:
+            if assist.replied_at is None and assist.waived_at is None:
+                new = min(max(assist.deadline, default), self.task.deadline)
+                if new != assist.deadline:
+                    assist.deadline = new
+                    moved[str(assist.department.pk)] = iso(new)
+        return moved
 
     def _mark_replied(self, now) -> dict:
         task = self.task
@@ -223,6 +258,7 @@ class Sim:
         task.deadline = self.dl.stages(task.category, task.urgency, task.channel, self.w).handle
         task.replied_at = task.callback_deadline = task.closed_at = None
         data["deadline"] = iso(task.deadline)
+        data["assist_deadlines"] = self._assists_follow()
         return data
 
     def close(self, w, note=""):
@@ -325,13 +361,10 @@ class Sim:
         previous = task.deadline
         task.deadline = granted
         task.extension_count += 1
-        sub = self.dl.assist(granted, self.w)
-        for assist in self.assists:
-            if assist.replied_at is None:
-                assist.deadline = sub
+        moved = self._assists_follow()
         self.record(Action.APPROVE_EXTENSION, self.supervisor, task.state, "", {
             "request": request, "previous_deadline": iso(previous), "deadline": iso(granted),
-            "requested_deadline": iso(request.requested_deadline),
+            "requested_deadline": iso(request.requested_deadline), "assist_deadlines": moved,
         })
 
     def refuse_extension(self, w, note):

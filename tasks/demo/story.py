@@ -135,8 +135,14 @@ class Story:
         else:
             reply_w = self.between(due, 0.15, 0.95) if due > sim.w else sim.later(30, 300)
         for assist in sim.assists:
-            if assist.replied_at is None:
+            if assist.replied_at is None and assist.waived_at is None:
                 assist_due = min(reply_w, self.ctx.clock.floor(assist.deadline))
+                if self.chance(0.03):
+                    # The supervision office lets the lead answer without this part (主办/协办).
+                    sim.waive_assist(self.between(assist_due, 0.3, 0.9), assist, rng.choice(text.ASSIST_WAIVERS))
+                    continue
+                if assist.accepted_at is None and self.chance(0.6):
+                    sim.assist_accept(self.between(assist_due, 0.05, 0.2), assist)
                 sim.assist_reply(self.between(assist_due, 0.2, 0.9), assist,
                                  rng.choice(text.ASSIST_REPLIES).format(place=self.where.name))
         outcome = self.weighted(OUTCOMES)

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 __all__ = [
+    "AssistReminderClaim",
     "Audience",
     "ClaimStatus",
     "DigestKind",
@@ -150,6 +151,43 @@ class ReminderClaim(models.Model):
         return f"{self.task_id} {self.level} {self.deadline:%Y-%m-%d}"
 
 
+class AssistReminderClaim(models.Model):
+    """The right to send one level for one assisting part (协办) and its sub-deadline.
+
+    The same guarantee as ReminderClaim, keyed on the part: whoever inserts the row sends,
+    and a changed sub-deadline (the lead's extension) gives a new key.
+    """
+
+    # No index of its own: the unique constraint below starts with the part.
+    assist = models.ForeignKey(
+        "tasks.TaskAssist", models.CASCADE, related_name="reminder_claims", db_index=False,
+        verbose_name=_("assisting department"),
+    )
+    level = models.CharField(_("level"), max_length=16, choices=ReminderLevel.choices)
+    deadline = models.DateTimeField(_("deadline"))
+    status = models.CharField(_("status"), max_length=16, choices=ClaimStatus.choices, default=ClaimStatus.CLAIMED)
+    token = models.CharField(_("run"), max_length=32)
+    claimed_at = models.DateTimeField(_("claimed at"), default=timezone.now)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=1)
+
+    class Meta:
+        verbose_name = _("assisting reminder claim")
+        verbose_name_plural = _("assisting reminder claims")
+        constraints = [
+            models.UniqueConstraint(fields=["assist", "level", "deadline"], name="assist_reminder_claim_once"),
+        ]
+        indexes = [
+            # Each run's search for claims whose run died before delivering them.
+            models.Index(
+                fields=["claimed_at"], condition=Q(status="claimed"), name="assist_claim_pending_idx"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.assist_id} {self.level} {self.deadline:%Y-%m-%d}"
+
+
 class DigestKind(models.TextChoices):
     REMINDERS = "reminders", _("reminders")
     WEEKLY = "weekly", _("weekly department list")  # 一周一调度
@@ -215,6 +253,11 @@ class Notification(models.Model):
     deadline = models.DateTimeField(_("deadline"))
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    # Set for a reminder about an assisting part (协办): `deadline` is then its sub-deadline.
+    assist = models.ForeignKey(
+        "tasks.TaskAssist", models.CASCADE, null=True, blank=True, related_name="+", db_index=False,
+        verbose_name=_("assisting department"),
+    )
     # Indexed below together with the level and deadline, not alone.
     digest = models.ForeignKey(
         ReminderDigest,
@@ -243,6 +286,9 @@ class Notification(models.Model):
             models.Index(fields=["digest", "level", "deadline"], name="notification_digest_idx"),
             # The notification centre: one user's notifications, newest first.
             models.Index(fields=["recipient", "-created_at", "-id"], name="notification_recipient_idx"),
+            # Deleting an assisting part (a return) deletes its reminders; partial, so the
+            # lead's reminders (most rows) pay nothing for it on insert.
+            models.Index(fields=["assist"], condition=Q(assist__isnull=False), name="notification_assist_idx"),
         ]
 
     def __str__(self):

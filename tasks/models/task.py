@@ -192,6 +192,17 @@ class TaskAssist(models.Model):
     deadline = models.DateTimeField(_("deadline"), null=True, blank=True)
     reply = models.TextField(_("reply"), blank=True, default="")
     replied_at = models.DateTimeField(_("replied at"), null=True, blank=True)
+    # 签收 of the assisting part: by its own action, or implied by its reply (tasks.services.assists).
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("accepted by")
+    )
+    # The supervision office let the lead answer without this part's reply.
+    waived_at = models.DateTimeField(_("waived at"), null=True, blank=True)
+    waived_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("waived by")
+    )
+    waive_reason = models.TextField(_("reason for the waiver"), blank=True, default="")
 
     class Meta:
         verbose_name = _("assisting department")
@@ -200,7 +211,27 @@ class TaskAssist(models.Model):
         indexes = [
             # "Tasks my department assists with" in the workspace.
             models.Index(fields=["department", "task"], name="assist_dept_idx"),
+            # Assist reminders: the parts still owing a reply, by sub-deadline.
+            models.Index(
+                fields=["deadline", "id"],
+                condition=Q(replied_at__isnull=True, waived_at__isnull=True),
+                name="assist_open_deadline_idx",
+            ),
         ]
+
+    def __str__(self):
+        return f"{self.task_id} / {self.department_id}"
+
+    @property
+    def is_open(self) -> bool:
+        """Still owes its reply: neither replied nor waived."""
+        return self.replied_at is None and self.waived_at is None
+
+    def is_overdue(self, now=None) -> bool:
+        """Owes its reply past its sub-deadline while the task is on the lead's clock."""
+        now = now or timezone.now()
+        late = self.deadline is not None and self.deadline < now
+        return late and self.is_open and self.task.state in HANDLING_STATES
 
 
 class Action(models.TextChoices):
@@ -215,7 +246,9 @@ class Action(models.TextChoices):
     REPLY = "reply", _("replied")
     APPROVE_REPLY = "approve_reply", _("reply approved")
     REJECT_REPLY = "reject_reply", _("reply sent back")
+    ASSIST_ACCEPT = "assist_accept", _("assisting department accepted")
     ASSIST_REPLY = "assist_reply", _("assisting department replied")
+    WAIVE_ASSIST = "waive_assist", _("assisting reply waived")
     CALLBACK = "callback", _("callback recorded")
     REDO = "redo", _("reopened for redo")
     CLOSE = "close", _("closed")

@@ -16,6 +16,7 @@ from .. import calendar, notifications
 from ..errors import DomainError
 from ..models import HANDLING_STATES, Task
 from ..models.reminders import Audience, ClaimStatus, ReminderClaim, ReminderDigest, ReminderLevel
+from .assists import AssistReminders
 from .claims import Claim, candidates, insert_claims, insert_notifications
 from .levels import SAME_DAY_LEVELS, LevelRule, Window, level_in, level_windows, local_date, reminder_rules
 
@@ -43,13 +44,15 @@ class ReminderRun:
     email_failures: int = 0
     retaken: int = 0
     cancelled: int = 0
+    # Reminders of assisting parts (协办) delivered, all levels together (tasks.reminders.assists).
+    assist_parts: int = 0
     more: bool = False
     failed_digest_ids: list = dataclasses.field(default_factory=list)
 
     def line(self) -> str:
         counts = " ".join(f"{level.value}={self.sent[level.value]}" for level in ReminderLevel)
         return (
-            f"{counts} notifications={self.notifications} emails={self.emails} "
+            f"{counts} assist_parts={self.assist_parts} notifications={self.notifications} emails={self.emails} "
             f"email_failures={self.email_failures}" + (" more=1" if self.more else "")
         )
 
@@ -120,6 +123,7 @@ class _Run:
         self.retake_stale_claims()
         for window in self.windows:
             self.claim_and_deliver(window)
+        AssistReminders(self).execute()
         if self.room() == 0:
             self.summary.more = True
         self.send_digests()

@@ -8,6 +8,7 @@ step in time (tests, the demo generator); it defaults to timezone.now().
 
 from tasks.errors import DomainError
 
+from .assists import assists_follow_lead_deadline, task_assist_accept, task_assist_reply, task_waive_assist
 from .closing import task_close, task_record_callback, task_reopen_look_back
 from .department_requests import (
     task_approve_extension,
@@ -21,7 +22,6 @@ from .dispatch import task_arbitrate, task_assign, task_merge, task_report, task
 from .handling import (
     task_accept,
     task_approve_reply,
-    task_assist_reply,
     task_note_progress,
     task_reject_reply,
     task_reply,
@@ -37,6 +37,7 @@ from .rules import (
     pending_request_kinds,
     refusal,
 )
+from .rules import open_assists, resolved_reply_refusal
 
 __all__ = [
     "ACTIONS",
@@ -44,17 +45,21 @@ __all__ = [
     "RETURNS_BEFORE_ARBITRATION",
     "RULES",
     "Scope",
+    "assists_follow_lead_deadline",
     "authorize",
     "available_actions",
     "can",
+    "open_assists",
     "pending_request_kinds",
     "refusal",
+    "resolved_reply_refusal",
     "task_accept",
     "task_approve_extension",
     "task_approve_reply",
     "task_approve_return",
     "task_arbitrate",
     "task_assign",
+    "task_assist_accept",
     "task_assist_reply",
     "task_close",
     "task_merge",
@@ -70,4 +75,5 @@ __all__ = [
     "task_request_return",
     "task_review",
     "task_supervise",
+    "task_waive_assist",
 ]

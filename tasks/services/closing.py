@@ -12,6 +12,7 @@ from tasks.errors import DomainError
 from tasks.models import Action, State, Task
 
 from ._base import clean_text, copy_back, fresh_handling_deadline, iso, lock_and_authorize, record
+from .assists import assists_follow_lead_deadline
 
 
 def task_record_callback(
@@ -69,6 +70,7 @@ def _reopen(task: Task, *, now) -> dict:
     task.replied_at = task.callback_deadline = task.closed_at = None
     task.save(update_fields=["state", "deadline", "replied_at", "callback_deadline", "closed_at"])
     data["deadline"] = iso(task.deadline)
+    data["assist_deadlines"] = assists_follow_lead_deadline(task, now=now)
     return data
 
 

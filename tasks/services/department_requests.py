@@ -11,8 +11,9 @@ from tasks import clocks
 from tasks.errors import DomainError
 from tasks.models import Action, State, Task, TaskAssist, TaskRequest
 
-from ._base import as_deadline, assist_deadline_for, clean_text, copy_back, iso, lapse_pending_extension
+from ._base import as_deadline, clean_text, copy_back, iso, lapse_pending_extension
 from ._base import lock_and_authorize, record
+from .assists import assists_follow_lead_deadline
 
 Kind, Status, ReturnReason = TaskRequest.Kind, TaskRequest.Status, TaskRequest.ReturnReason
 
@@ -221,12 +222,11 @@ def task_approve_extension(
         locked.extension_count += 1
         locked.save(update_fields=["deadline", "extension_count"])
         # Assisting departments that have not answered yet get their sub-deadline moved too.
-        sub = assist_deadline_for(granted, now=now)
-        TaskAssist.objects.filter(task=locked, replied_at__isnull=True).update(deadline=sub)
+        moved = assists_follow_lead_deadline(locked, now=now)
         record(
             locked, action=Action.APPROVE_EXTENSION, actor=actor, at=now, from_state=locked.state, note=note,
             data={"request": request.pk, "previous_deadline": iso(previous), "deadline": iso(granted),
-                  "requested_deadline": iso(request.requested_deadline)},
+                  "requested_deadline": iso(request.requested_deadline), "assist_deadlines": moved},
         )
     return copy_back(locked, task)
 

@@ -13,7 +13,8 @@ from tasks import deadlines
 from tasks.errors import DomainError
 from tasks.models import Action, State, SupervisionLevel, Task, TaskAssist
 
-from ._base import as_deadline, assist_deadline_for, clean_text, copy_back, iso, lock_and_authorize, record
+from ._base import as_deadline, clean_text, copy_back, iso, lock_and_authorize, record
+from .assists import assist_sub_deadline
 from .rules import RULES, authorize, check_role
 
 MAX_DEADLINE_DAYS = 250
@@ -74,13 +75,19 @@ def task_assign(
     assisting_departments: Iterable[Department] = (),
     deadline: dt.date | dt.datetime | None = None,
     deadline_days: int | None = None,
+    assist_deadline: dt.date | dt.datetime | None = None,
     note: str = "",
     now: dt.datetime | None = None,
 ) -> Task:
-    """Assign (交办) a task to a lead department and any assisting ones, with deadlines from the rule table."""
+    """Assign (交办) a task to a lead department and any assisting ones, with deadlines from the rule table.
+
+    `assist_deadline` is the supervisor's own sub-deadline for the assisting departments
+    (tasks.services.assists); blank means the default, two working days before the lead's.
+    """
     return _assign(
         "assign", actor=actor, task=task, lead_department=lead_department, assisting_departments=assisting_departments,
-        deadline=deadline, deadline_days=deadline_days, note=clean_text(note), now=now,
+        deadline=deadline, deadline_days=deadline_days, assist_deadline=assist_deadline, note=clean_text(note),
+        now=now,
     )
 
 
@@ -92,6 +99,7 @@ def task_arbitrate(
     assisting_departments: Iterable[Department] = (),
     deadline: dt.date | dt.datetime | None = None,
     deadline_days: int | None = None,
+    assist_deadline: dt.date | dt.datetime | None = None,
     note: str,
     now: dt.datetime | None = None,
 ) -> Task:
@@ -99,12 +107,15 @@ def task_arbitrate(
     note = clean_text(note, missing=_("Give the grounds of the arbitration: why this department leads the task."))
     return _assign(
         "arbitrate", actor=actor, task=task, lead_department=lead_department,
-        assisting_departments=assisting_departments, deadline=deadline, deadline_days=deadline_days, note=note,
-        now=now,
+        assisting_departments=assisting_departments, deadline=deadline, deadline_days=deadline_days,
+        assist_deadline=assist_deadline, note=note, now=now,
     )
 
 
-def _assign(step: str, *, actor, task, lead_department, assisting_departments, deadline, deadline_days, note, now):
+def _assign(
+    step: str, *, actor, task, lead_department, assisting_departments, deadline, deadline_days, assist_deadline, note,
+    now,
+):
     """Assignment and arbitration: the same fresh clock from the rule table; `step` is the rule checked."""
     now = now or timezone.now()
     lead = _check_department(lead_department, missing=_("Choose the lead department."))
@@ -117,6 +128,9 @@ def _assign(step: str, *, actor, task, lead_department, assisting_departments, d
             _("The number of working days must be a whole number from 1 to %(max)d.") % {"max": MAX_DEADLINE_DAYS}
         )
     custom = as_deadline(deadline, now=now) if deadline is not None else None
+    if assist_deadline is not None and not assisting:
+        raise DomainError(_("A deadline for assisting departments needs an assisting department."),
+                          field="assist_deadline")
 
     with transaction.atomic():
         locked = lock_and_authorize(step, task, actor)
@@ -145,7 +159,7 @@ def _assign(step: str, *, actor, task, lead_department, assisting_departments, d
         )
         # A task back from a return was stripped of its assists; this is only a safety net.
         TaskAssist.objects.filter(task=locked).delete()
-        sub = assist_deadline_for(handle, now=now)
+        sub = assist_sub_deadline(lead_deadline=handle, now=now, chosen=assist_deadline)
         TaskAssist.objects.bulk_create(TaskAssist(task=locked, department=d, deadline=sub) for d in assisting)
         record(
             locked,
@@ -160,6 +174,7 @@ def _assign(step: str, *, actor, task, lead_department, assisting_departments, d
                 "deadline": iso(handle),
                 "accept_deadline": iso(locked.accept_deadline),
                 "assist_deadline": iso(sub) if assisting else None,
+                "custom_assist_deadline": assist_deadline is not None,
                 "deadline_rule": stages.rule.pk if locked.deadline_rule else None,
                 "custom_deadline": custom is not None,
             },

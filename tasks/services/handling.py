@@ -1,4 +1,7 @@
-"""The departments' work on a task: accept, note progress, reply, approve or send back a reply, assist."""
+"""The lead department's work on a task: accept, note progress, reply, approve or send back a reply.
+
+The assisting departments' part (协办) is in tasks.services.assists.
+"""
 
 import datetime as dt
 
@@ -9,9 +12,10 @@ from django.utils.translation import gettext as _
 from org.models import User
 from tasks import deadlines
 from tasks.errors import DomainError
-from tasks.models import Action, Outcome, State, Task, TaskAssist
+from tasks.models import Action, Outcome, State, Task
 
 from ._base import clean_text, copy_back, iso, lapse_pending_extension, lock_and_authorize, record
+from .rules import resolved_reply_refusal
 
 
 def task_accept(*, actor: User, task: Task, note: str = "", now: dt.datetime | None = None) -> Task:
@@ -51,6 +55,14 @@ def _mark_replied(task: Task, *, actor, now) -> dict:
     return {"callback_deadline": iso(task.callback_deadline), "lapsed_extension_request": lapsed}
 
 
+def _check_assists_replied(task: Task, outcome: str) -> None:
+    # 协办: a resolved answer waits for every assisting reply, or the supervisor's waiver of it.
+    if outcome == Outcome.RESOLVED:
+        refused = resolved_reply_refusal(task)
+        if refused is not None:
+            raise DomainError(refused, field="outcome")
+
+
 def task_reply(
     *, actor: User, task: Task, outcome: str, reply: str, now: dt.datetime | None = None
 ) -> Task:
@@ -66,6 +78,7 @@ def task_reply(
     reply = clean_text(reply, missing=missing)
     with transaction.atomic():
         locked = lock_and_authorize("reply", task, actor)
+        _check_assists_replied(locked, outcome)
         from_state = locked.state
         locked.outcome, locked.reply = outcome, reply
         data = {"outcome": outcome}
@@ -86,6 +99,7 @@ def task_approve_reply(*, actor: User, task: Task, note: str = "", now: dt.datet
     note = clean_text(note)
     with transaction.atomic():
         locked = lock_and_authorize("approve_reply", task, actor)
+        _check_assists_replied(locked, locked.outcome)
         data = _mark_replied(locked, actor=actor, now=now)
         record(
             locked, action=Action.APPROVE_REPLY, actor=actor, at=now, from_state=State.AWAITING_APPROVAL, note=note,
@@ -104,21 +118,3 @@ def task_reject_reply(*, actor: User, task: Task, note: str, now: dt.datetime | 
         locked.save(update_fields=["state"])
         record(locked, action=Action.REJECT_REPLY, actor=actor, at=now, from_state=State.AWAITING_APPROVAL, note=note)
     return copy_back(locked, task)
-
-
-def task_assist_reply(*, actor: User, task: Task, reply: str, now: dt.datetime | None = None) -> TaskAssist:
-    """An assisting department (协办) gives its part of the answer; the task's state does not change."""
-    now = now or timezone.now()
-    reply = clean_text(reply, missing=_("Write your department's reply."))
-    with transaction.atomic():
-        locked = lock_and_authorize("assist_reply", task, actor)
-        assist = TaskAssist.objects.get(task=locked, department_id=actor.department_id)
-        assist.reply, assist.replied_at = reply, now
-        assist.save(update_fields=["reply", "replied_at"])
-        # The timeline has no action of its own for this: it is the assisting department's progress.
-        record(
-            locked, action=Action.ASSIST_REPLY, actor=actor, at=now, from_state=locked.state, note=reply,
-            data={"department": actor.department_id},
-        )
-    copy_back(locked, task)
-    return assist

@@ -4,6 +4,7 @@ import dataclasses
 import enum
 from collections.abc import Callable
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -32,8 +33,8 @@ class Rule:
     scope: Scope
     needs_pending: str | None = None  # a pending request of this kind must exist
     forbids_pending: str | None = None  # no pending request of this kind may exist
-    # A check on the task's own fields after role, scope and state: a readable refusal or None.
-    guard: Callable | None = None
+    # A further condition on the task's own rows: (task, user) -> a refusal message or None.
+    check: Callable | None = None
 
 
 def _rule(label, states, roles, scope=Scope.ALL, **kwargs) -> Rule:
@@ -53,7 +54,7 @@ def _awaits_arbitration(task) -> bool:
     return task.state == S.RETURNED and task.return_count >= RETURNS_BEFORE_ARBITRATION
 
 
-def _assign_guard(task) -> str | None:
+def _check_assign(task, user) -> str | None:
     if _awaits_arbitration(task):
         return _(
             "This task has been returned %(count)d times: it goes to arbitration, where you name the lead "
@@ -62,7 +63,7 @@ def _assign_guard(task) -> str | None:
     return None
 
 
-def _arbitrate_guard(task) -> str | None:
+def _check_arbitrate(task, user) -> str | None:
     if not _awaits_arbitration(task):
         return _("Only a task returned %(count)d times goes to arbitration; assign this one instead.") % {
             "count": RETURNS_BEFORE_ARBITRATION
@@ -70,7 +71,7 @@ def _arbitrate_guard(task) -> str | None:
     return None
 
 
-def _return_guard(task) -> str | None:
+def _check_return(task, user) -> str | None:
     if task.arbitrated_department_id is not None and task.arbitrated_department_id == task.lead_department_id:
         return _(
             "The supervision office named your department the lead department by arbitration after the task "
@@ -79,28 +80,96 @@ def _return_guard(task) -> str | None:
     return None
 
 
+def _when(moment) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
+
+
+def own_assist(task, user):
+    """The user's department's assisting part (TaskAssist) of the task, or None."""
+    # .all() serves a prefetch_related("assists") when the caller made one.
+    return next((a for a in task.assists.all() if a.department_id == user.department_id), None)
+
+
+def open_assists(task) -> list:
+    """The assisting parts still owing a reply: neither replied nor waived."""
+    return [assist for assist in task.assists.all() if assist.is_open]
+
+
+def _waived(part) -> str:
+    return _("The supervision office waived your department's assisting reply on %(when)s.") % {
+        "when": _when(part.waived_at)
+    }
+
+
+def _check_assist_accept(task, user) -> str | None:
+    part = own_assist(task, user)
+    if part is not None and part.waived_at is not None:
+        return _waived(part)
+    if part is not None and part.accepted_at is not None:
+        return _("Your department already accepted its assisting part on %(when)s.") % {"when": _when(part.accepted_at)}
+    return None
+
+
+def _check_assist_reply(task, user) -> str | None:
+    part = own_assist(task, user)
+    if part is not None and part.waived_at is not None:
+        return _waived(part)
+    if part is not None and part.replied_at is not None:
+        return _("Your department already replied on %(when)s.") % {"when": _when(part.replied_at)}
+    return None
+
+
+def _check_waive_assist(task, user) -> str | None:
+    if not open_assists(task):
+        return _("No assisting reply is missing on this task.")
+    return None
+
+
+def resolved_reply_refusal(task) -> str | None:
+    """Why the lead may not answer "resolved" now (an assisting reply is missing), or None.
+
+    Only the resolved outcome waits for the assisting departments: "explained" and "cannot
+    be resolved" answers do not claim the joint work is done (issue 9, item 4).
+    """
+    missing = open_assists(task)
+    if not missing:
+        return None
+    return _(
+        "Cannot reply as resolved: the assisting reply of %(departments)s is missing. "
+        "Wait for it, or ask the supervision office to waive it."
+    ) % {"departments": _join(assist.department.name for assist in missing)}
+
+
 # action -> rule. Each action is the service `task_<action>` in tasks.services.
 RULES: dict[str, Rule] = {
     "report": _rule(gettext_lazy("report a task to the leader"), [S.REGISTERED], [R.SUPERVISOR]),
     "review": _rule(gettext_lazy("review a reported task"), [S.REPORTED], [R.LEADER]),
     "assign": _rule(
-        gettext_lazy("assign a task"), [S.REGISTERED, S.REVIEWED, S.RETURNED], [R.SUPERVISOR], guard=_assign_guard
+        gettext_lazy("assign a task"), [S.REGISTERED, S.REVIEWED, S.RETURNED], [R.SUPERVISOR], check=_check_assign
     ),
     # Assignment of a task returned twice: the supervisor names the lead department for good.
     "arbitrate": _rule(
-        gettext_lazy("arbitrate a returned task"), [S.RETURNED], [R.SUPERVISOR], guard=_arbitrate_guard
+        gettext_lazy("arbitrate a returned task"), [S.RETURNED], [R.SUPERVISOR], check=_check_arbitrate
     ),
     "accept": _rule(gettext_lazy("accept a task"), [S.ASSIGNED], _DEPT, Scope.LEAD),
     "note_progress": _rule(gettext_lazy("note progress"), [S.ACCEPTED, S.IN_PROGRESS], _DEPT, Scope.LEAD),
     "reply": _rule(gettext_lazy("reply to a task"), [S.ACCEPTED, S.IN_PROGRESS], _DEPT, Scope.LEAD),
     "approve_reply": _rule(gettext_lazy("approve a reply"), [S.AWAITING_APPROVAL], [R.HEAD], Scope.LEAD),
     "reject_reply": _rule(gettext_lazy("send a reply back"), [S.AWAITING_APPROVAL], [R.HEAD], Scope.LEAD),
-    "assist_reply": _rule(gettext_lazy("reply as an assisting department"), HANDLING_STATES, _DEPT, Scope.ASSIST),
+    # 协办: each assisting department accepts and replies for its own part (tasks.services.assists).
+    "assist_accept": _rule(
+        gettext_lazy("accept as an assisting department"), HANDLING_STATES, _DEPT, Scope.ASSIST,
+        check=_check_assist_accept,
+    ),
+    "assist_reply": _rule(
+        gettext_lazy("reply as an assisting department"), HANDLING_STATES, _DEPT, Scope.ASSIST,
+        check=_check_assist_reply,
+    ),
     "record_callback": _rule(gettext_lazy("record a callback"), [S.REPLIED], [R.SUPERVISOR]),
     "close": _rule(gettext_lazy("close a task"), [S.CALLED_BACK, S.REPLIED], [R.SUPERVISOR]),
     "request_return": _rule(
         gettext_lazy("ask to return a task"), _WORKING, _DEPT, Scope.LEAD, forbids_pending=Kind.RETURN,
-        guard=_return_guard,
+        check=_check_return,
     ),
     "approve_return": _rule(
         gettext_lazy("approve a return"), [S.RETURN_REQUESTED], [R.SUPERVISOR], needs_pending=Kind.RETURN
@@ -118,6 +187,9 @@ RULES: dict[str, Rule] = {
     ),
     "refuse_extension": _rule(
         gettext_lazy("refuse an extension"), HANDLING_STATES, [R.SUPERVISOR], needs_pending=Kind.EXTENSION
+    ),
+    "waive_assist": _rule(
+        gettext_lazy("waive an assisting reply"), HANDLING_STATES, [R.SUPERVISOR], check=_check_waive_assist
     ),
     "supervise": _rule(gettext_lazy("supervise a task"), UNFINISHED_STATES, [R.SUPERVISOR]),
     "merge": _rule(gettext_lazy("merge tasks"), _UNASSIGNED, [R.SUPERVISOR]),
@@ -185,8 +257,6 @@ def refusal(action: str, task, user, *, pending_kinds=None) -> str | None:
         return _("This is not your department's task: your department is not assisting with it.")
     if task.state not in rule.states:
         return _state_refusal(action, rule, task)
-    if rule.guard is not None and (message := rule.guard(task)) is not None:
-        return message
     if rule.needs_pending or rule.forbids_pending:
         if pending_kinds is None:
             pending_kinds = pending_request_kinds(task)
@@ -198,6 +268,8 @@ def refusal(action: str, task, user, *, pending_kinds=None) -> str | None:
             return _("A %(kind)s request is already pending on this task; wait for the supervisor's decision.") % {
                 "kind": Kind(rule.forbids_pending).label
             }
+    if rule.check is not None:
+        return rule.check(task, user)
     return None
 
 
@@ -229,5 +301,5 @@ def check_role(action_label, roles, user) -> None:
 
 __all__ = [
     "ACTIONS", "RETURNS_BEFORE_ARBITRATION", "RULES", "Rule", "Scope", "authorize", "available_actions", "can",
-    "refusal",
+    "open_assists", "own_assist", "refusal", "resolved_reply_refusal",
 ]

@@ -21,10 +21,11 @@ from django.views.decorators.http import require_GET, require_POST
 
 from feedback.models import CallbackResult
 from org.models import Department
-from tasks import clocks, forms, returns, services
+from tasks import assist_forms, clocks, forms, returns, services
 from tasks.errors import DomainError
 from tasks.models import Action, Outcome, State, SupervisionLevel, Task, TaskAssist, TaskRequest
 from tasks.selectors import tasks_visible_to
+from tasks.views.assists import assist_section
 
 
 def _merge_into(*, actor, task, target, note="", now=None):
@@ -43,7 +44,9 @@ ACTION_FORMS = {
     "reply": (forms.ReplyForm, services.task_reply),
     "approve_reply": (forms.ApproveReplyForm, services.task_approve_reply),
     "reject_reply": (forms.RejectReplyForm, services.task_reject_reply),
+    "assist_accept": (assist_forms.AssistAcceptForm, services.task_assist_accept),
     "assist_reply": (forms.AssistReplyForm, services.task_assist_reply),
+    "waive_assist": (assist_forms.WaiveAssistForm, services.task_waive_assist),
     "record_callback": (forms.RecordCallbackForm, services.task_record_callback),
     "close": (forms.CloseForm, services.task_close),
     "request_return": (forms.RequestReturnForm, services.task_request_return),
@@ -60,7 +63,8 @@ ACTION_FORMS = {
 
 def _task_for(request, pk) -> Task:
     """The task if the user may read it, else 404 (never 403: another department's task does not exist for them)."""
-    assists = Prefetch("assists", queryset=TaskAssist.objects.select_related("department").order_by("pk"))
+    parts = TaskAssist.objects.select_related("department", "accepted_by", "waived_by").order_by("pk")
+    assists = Prefetch("assists", queryset=parts)
     tasks = tasks_visible_to(request.user).select_related("deadline_rule", "merged_into").prefetch_related(assists)
     return get_object_or_404(tasks, pk=pk)
 
@@ -134,7 +138,7 @@ def _render(request, task: Task, *, bound=None, status: int = 200):
         "task": task,
         "now": now,
         "suggestions": _citizens(suggestions, task, user),
-        "assists": [(assist, _assist_overdue(task, assist, now)) for assist in task.assists.all()],
+        **assist_section(task, user, now),
         "deadlines": _deadlines(task, now),
         "clock": clocks.summary(task, now),
         "pending_requests": [r for r in requests if r.status == TaskRequest.Status.PENDING],
@@ -179,11 +183,6 @@ def _citizens(suggestions, task, user) -> list:
     return rows
 
 
-def _assist_overdue(task, assist, now) -> bool:
-    late = assist.deadline is not None and assist.deadline < now
-    return task.is_with_department and assist.replied_at is None and late
-
-
 def _deadlines(task: Task, now) -> list:
     """(key, label, deadline, overdue) for acceptance, handling and callback."""
     return [
@@ -215,6 +214,7 @@ def _label(choices, value) -> str:
 
 
 _NEW_DEADLINE = (Action.ASSIGN, Action.APPROVE_EXTENSION, Action.REDO, Action.LOOK_BACK)
+_ASSIST_ACTIONS = (Action.ASSIST_ACCEPT, Action.ASSIST_REPLY, Action.WAIVE_ASSIST)
 
 
 def _event_details(event, names: dict) -> list[str]:
@@ -230,9 +230,11 @@ def _event_details(event, names: dict) -> list[str]:
         details.append(_("result: %(result)s") % {"result": _label(CallbackResult, data["result"])})
     if event.action == Action.SUPERVISE and "level" in data:
         details.append(_("level: %(level)s") % {"level": _label(SupervisionLevel, data["level"])})
-    if data.get("assist_reply"):
-        department = names.get(data.get("department"), "?")
+    if event.action in _ASSIST_ACTIONS and data.get("department"):
+        department = names.get(data["department"], "?")
         details.append(_("assisting department: %(department)s") % {"department": department})
+        if data.get("accepted_with_reply"):
+            details.append(_("accepted with the reply"))
     if event.action == Action.REQUEST_EXTENSION and data.get("requested_deadline"):
         details.append(_("requested deadline: %(deadline)s") % {"deadline": _when(data["requested_deadline"])})
     elif event.action in _NEW_DEADLINE and data.get("deadline"):

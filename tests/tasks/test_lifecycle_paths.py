@@ -103,7 +103,7 @@ def test_a_heads_reply_goes_out_at_once_with_a_callback_deadline(cast, departmen
 
 def test_a_handlers_reply_waits_for_the_head_and_can_be_sent_back(cast, departments):
     task = place(S.ACCEPTED, cast, departments)
-    services.task_reply(actor=cast.handler_zhujian, task=task, outcome=Outcome.RESOLVED, reply="已修复", now=NOW)
+    services.task_reply(actor=cast.handler_zhujian, task=task, outcome=Outcome.EXPLAINED, reply="已解释", now=NOW)
     assert task.state == S.AWAITING_APPROVAL and task.replied_at is None
     refused(lambda: services.task_reject_reply(actor=cast.head_zhujian, task=task, note=" ", now=NOW), "sent back")
     services.task_reject_reply(actor=cast.head_zhujian, task=task, note="请附现场照片", now=NOW + HOUR)
@@ -151,7 +151,7 @@ def test_a_handler_of_another_department_is_told_it_is_not_their_task(cast, depa
         lambda: services.task_accept(actor=cast.handler_chengguan, task=task, now=NOW), "not your department's task"
     )
     assert str(error) == "This is not your department's task."
-    assert services.available_actions(task, cast.handler_chengguan) == ["assist_reply"]
+    assert services.available_actions(task, cast.handler_chengguan) == ["assist_accept", "assist_reply"]
 
 
 def test_an_assisting_department_may_only_give_its_assisting_reply(cast, departments):
@@ -182,13 +182,14 @@ def test_available_actions_follow_the_state_and_the_role(cast, departments):
     assert services.available_actions(task, cast.handler_zhujian) == [
         "note_progress", "reply", "request_return", "request_extension"
     ]
-    assert services.available_actions(task, cast.supervisor) == ["supervise"]
+    # The assisting reply of 城管局 is missing: the supervisor may waive it.
+    assert services.available_actions(task, cast.supervisor) == ["waive_assist", "supervise"]
     assert services.available_actions(task, cast.leader) == []
     assert services.available_actions(task, cast.admin) == []
     place_ext = place(S.IN_PROGRESS, cast, departments, pending_extension=True)
     assert "request_extension" not in services.available_actions(place_ext, cast.handler_zhujian)
     assert services.available_actions(place_ext, cast.supervisor) == ["approve_extension", "refuse_extension",
-                                                                      "supervise"]
+                                                                      "waive_assist", "supervise"]
 
 
 # Assignment and deadlines
@@ -316,7 +317,7 @@ def test_the_one_pending_constraint_is_reported_as_a_domain_error(cast, departme
 
 def test_a_pending_extension_lapses_when_the_task_is_replied(cast, departments):
     task = place(S.IN_PROGRESS, cast, departments, pending_extension=True)
-    services.task_reply(actor=cast.head_zhujian, task=task, outcome=Outcome.RESOLVED, reply="已修复", now=NOW)
+    services.task_reply(actor=cast.head_zhujian, task=task, outcome=Outcome.EXPLAINED, reply="已解释", now=NOW)
     assert task.requests.get().status == TaskRequest.Status.REFUSED
     assert task.events.latest("id").data["lapsed_extension_request"] == task.requests.get().pk
 

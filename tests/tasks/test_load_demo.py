@@ -249,8 +249,13 @@ def _replay(task: Task) -> Task:
                 )
             case Action.ACCEPT:
                 services.task_accept(note=note, **common)
+            case Action.ASSIST_ACCEPT:
+                services.task_assist_accept(note=note, **common)
             case Action.ASSIST_REPLY:
                 services.task_assist_reply(reply=note, **common)
+            case Action.WAIVE_ASSIST:
+                services.task_waive_assist(department=Department.objects.get(pk=data["department"]), reason=note,
+                                           **common)
             case Action.PROGRESS:
                 services.task_note_progress(note=note, **common)
             case Action.REPLY:
@@ -303,7 +308,8 @@ def _sample() -> list[Task]:
         for task in Task.objects.filter(state=state).exclude(state=State.MERGED).order_by("id")[:2]:
             chosen[task.pk] = task
     for action in (Action.REQUEST_RETURN, Action.REFUSE_RETURN, Action.APPROVE_EXTENSION, Action.REFUSE_EXTENSION,
-                   Action.REQUEST_EXTENSION, Action.SUPERVISE, Action.REDO, Action.LOOK_BACK, Action.APPROVE_REPLY):
+                   Action.REQUEST_EXTENSION, Action.SUPERVISE, Action.REDO, Action.LOOK_BACK, Action.APPROVE_REPLY,
+                   Action.ASSIST_ACCEPT, Action.WAIVE_ASSIST):
         for task in Task.objects.filter(events__action=action).exclude(events__action=Action.MERGE)[:2]:
             chosen[task.pk] = task
     for task in Task.objects.filter(assists__isnull=False, state=State.CLOSED).exclude(events__action=Action.MERGE)[:2]:
@@ -337,7 +343,8 @@ def test_generated_rows_are_what_the_services_write(loaded):
                           "granted_deadline")
         assert list(copy.requests.order_by("requested_at").values_list(*request_fields)) == list(
             task.requests.order_by("requested_at").values_list(*request_fields))
-        assist_fields = ("department", "deadline", "reply", "replied_at")
+        assist_fields = ("department", "deadline", "reply", "replied_at", "accepted_at", "accepted_by", "waived_at",
+                         "waived_by", "waive_reason")
         assert list(copy.assists.order_by("department").values_list(*assist_fields)) == list(
             task.assists.order_by("department").values_list(*assist_fields))
         actions |= {e[0] for e in _events(task)}

@@ -33,7 +33,7 @@ CASES = {
     ),
     "accept": (S.ASSIGNED, "handler_zhujian", {}, S.ACCEPTED),
     "note_progress": (S.ACCEPTED, "handler_zhujian", {"note": "已到现场查看"}, S.IN_PROGRESS),
-    "reply": (S.IN_PROGRESS, "handler_zhujian", {"outcome": Outcome.RESOLVED, "reply": "路灯已修复"}, S.AWAITING_APPROVAL),
+    "reply": (S.IN_PROGRESS, "handler_zhujian", {"outcome": Outcome.EXPLAINED, "reply": "已解释"}, S.AWAITING_APPROVAL),
     "approve_reply": (S.AWAITING_APPROVAL, "head_zhujian", {}, S.REPLIED),
     "reject_reply": (S.AWAITING_APPROVAL, "head_zhujian", {"note": "请附现场照片"}, S.IN_PROGRESS),
     "assist_reply": (S.IN_PROGRESS, "handler_chengguan", {"reply": "已配合断电检修"}, S.IN_PROGRESS),

@@ -156,7 +156,7 @@ def test_detail_shows_facts_departments_deadlines_requests_callbacks_and_duplica
 def test_timeline_lists_events_in_order_with_actor_states_and_note(client, cast, departments):
     task = place(S.ASSIGNED, cast, departments)
     services.task_accept(actor=cast.handler_zhujian, task=task, note="今天签收")
-    services.task_reply(actor=cast.handler_zhujian, task=task, outcome=Outcome.RESOLVED, reply="已更换灯泡")
+    services.task_reply(actor=cast.handler_zhujian, task=task, outcome=Outcome.EXPLAINED, reply="已更换灯泡")
     response = get_detail(client, cast.head_zhujian, task)
     actions = re.findall(r'<li data-event-id="\d+" data-action="([a-z_]+)"', response.text)
     assert actions == [Action.ACCEPT, Action.REPLY]
@@ -165,7 +165,7 @@ def test_timeline_lists_events_in_order_with_actor_states_and_note(client, cast,
     assert "assigned → accepted" in timeline
     assert "accepted → reply awaiting approval" in timeline
     assert "今天签收" in timeline and "已更换灯泡" in timeline
-    assert "outcome: resolved" in timeline
+    assert "outcome: explained" in timeline
     local = timezone.localtime(TaskEvent.objects.filter(task=task).first().at)
     assert local.strftime("%Y-%m-%d %H:%M") in timeline
 
@@ -228,8 +228,8 @@ EXPECTED = {
     (S.REPORTED, "leader"): ["review"],
     (S.REPORTED, "supervisor"): ["supervise", "merge"],
     (S.ASSIGNED, "handler_zhujian"): ["accept", "request_return", "request_extension"],
-    (S.ASSIGNED, "handler_chengguan"): ["assist_reply"],
-    (S.ASSIGNED, "supervisor"): ["supervise"],
+    (S.ASSIGNED, "handler_chengguan"): ["assist_accept", "assist_reply"],
+    (S.ASSIGNED, "supervisor"): ["waive_assist", "supervise"],
     (S.IN_PROGRESS, "head_zhujian"): ["note_progress", "reply", "request_return", "request_extension"],
     (S.AWAITING_APPROVAL, "head_zhujian"): ["approve_reply", "reject_reply"],
     (S.AWAITING_APPROVAL, "handler_zhujian"): [],
@@ -266,7 +266,7 @@ def test_page_offers_exactly_the_available_actions(client, cast, departments, st
 def test_pending_extension_is_offered_to_the_supervisor_and_not_asked_twice(client, cast, departments):
     task = place(S.IN_PROGRESS, cast, departments, pending_extension=True)
     assert offered_actions(get_detail(client, cast.supervisor, task)) == [
-        "approve_extension", "refuse_extension", "supervise"
+        "approve_extension", "refuse_extension", "waive_assist", "supervise"
     ]
     assert "request_extension" not in offered_actions(get_detail(client, cast.handler_zhujian, task))
 
