@@ -1,9 +1,10 @@
 """The workspace's task pages; each view module owns its own routes."""
 
-from .views import detail, dispatch, lists, notifications, projects
+from .views import detail, dispatch, lists, notifications, projects, replies
 
 app_name = "tasks"
 
 urlpatterns = (
     lists.urlpatterns + detail.urlpatterns + dispatch.urlpatterns + notifications.urlpatterns + projects.urlpatterns
+    + replies.urlpatterns
 )

@@ -208,6 +208,7 @@ class Action(models.TextChoices):
     SUPERVISE = "supervise", _("supervision set")
     MERGE = "merge", _("merged")
     LOOK_BACK = "look_back", _("reopened in look-back")
+    INSTRUCT = "instruct", _("leader's instruction")
 
 
 class TaskEvent(models.Model):
