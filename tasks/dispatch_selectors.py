@@ -91,7 +91,7 @@ def dispatch_queue(
     received_from: dt.date | None = None,
     received_to: dt.date | None = None,
 ) -> QuerySet[Task]:
-    """Tasks waiting for the supervision office (registered, reported, reviewed, returned), urgent first, then oldest first."""
+    """Tasks waiting for the supervision office (registered, reported, reviewed, returned): urgent, then oldest."""
     if not user.is_authenticated or not user.is_supervisor:
         return Task.objects.none()
     tasks = tasks_visible_to(user).filter(state__in=[state] if state else UNASSIGNED_STATES)

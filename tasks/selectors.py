@@ -36,7 +36,7 @@ def tasks_visible_to(user) -> QuerySet[Task]:
 
 
 def task_list(user) -> QuerySet[Task]:
-    """The task list's rows: the user's visible tasks, open urgent ones first, then newest first, without the long text columns."""
+    """The task list's rows: the user's visible tasks, open urgent ones first, then newest, without the long texts."""
     # Newest first by id (the table's sort, tasks.tables.TaskListTable, keeps urgent first).
     return tasks_visible_to(user).defer("review_note", "reply").order_by(urgent_first(), "-id")
 

@@ -92,7 +92,8 @@ class TaskTable(_Base):
     def render_title(self, record, value):
         # 紧急: marked wherever a task is listed (the lists put open urgent tasks first).
         if record.urgency == Urgency.URGENT:
-            return format_html('<span class="badge urgency-urgent" data-urgent="true">{}</span> {}', _("urgent"), value)
+            badge = '<span class="badge urgency-urgent" data-urgent="true">{}</span> {}'
+            return format_html(badge, _("urgent"), value)
         return value
 
     def render_lead_department(self, record):

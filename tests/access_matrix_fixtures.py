@@ -70,7 +70,9 @@ def build_world(cast, departments, township) -> types.SimpleNamespace:
     notification = Notification.objects.create(
         recipient=cast.handler_zhujian, task=task, level=list(ReminderLevel)[0], deadline=task.deadline
     )
-    reply_template = ReplyTemplate.objects.create(title="已解决", body="{citizen}您好：问题已解决。", department=zhujian)
+    reply_template = ReplyTemplate.objects.create(
+        title="已解决", body="{citizen}您好：问题已解决。", department=zhujian
+    )
     return types.SimpleNamespace(
         reply_template=reply_template, task=task, suggestion=suggestion, project=project, indicator=indicator, evidence=evidence,
         episode=episode, mechanism=mechanism, accountability=accountability, job=job,
