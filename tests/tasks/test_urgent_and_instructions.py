@@ -193,3 +193,10 @@ def test_only_leaders_see_the_instruction_form(client, cast, task):
     assert 'id="instruction-form"' in client.get(reverse("tasks:detail", args=[task.pk])).content.decode()
     client.force_login(cast.supervisor)
     assert 'id="instruction-form"' not in client.get(reverse("tasks:detail", args=[task.pk])).content.decode()
+
+
+def test_the_urgency_key_knows_the_finished_states():
+    from tasks.models import FINISHED_STATES
+    from tasks.urgency import FINISHED
+
+    assert set(FINISHED) == {str(state) for state in FINISHED_STATES}
