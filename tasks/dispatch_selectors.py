@@ -181,7 +181,7 @@ def same_day_misses(
     target: str | None = None,
     status: str | None = None,
 ) -> QuerySet[Task]:
-    """Tasks registered from `first` to `last` (local dates) that missed a same-day target, oldest first.
+    """Tasks registered from `first` to `last` (local dates) that missed a same-day target, urgent, then oldest first.
 
     `target` narrows to one of report, review, assign; `status` to "waiting" (the step is
     still to be done) or "late" (done, but after the registration working day).
@@ -205,7 +205,7 @@ def same_day_misses(
         .filter(created_at__gte=local_midnight(first), created_at__lt=local_midnight(last + dt.timedelta(days=1)))
         .annotate(target_end=_target_end_case(first, last))
         .filter(missed)
-        .order_by("created_at", "pk")
+        .order_by(urgent_first(), "created_at", "pk")
     )
 
 

@@ -155,6 +155,12 @@ class TaskRequestTable(_Base):
     def render_kind(self, record):
         return format_html('<span class="badge kind-{}">{}</span>', record.kind, record.get_kind_display())
 
+    def render_task(self, record, value):
+        if record.task.urgency == Urgency.URGENT:
+            badge = '<span class="badge urgency-urgent" data-urgent="true">{}</span> {}'
+            return format_html(badge, _("urgent"), value)
+        return value
+
     def render_reason(self, value):
         return Truncator(value).chars(40)
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from feedback.models import Urgency
 from tasks import selectors
-from tasks.dispatch_selectors import dispatch_queue
+from tasks.dispatch_selectors import dispatch_queue, same_day_misses
 from tasks.errors import DomainError
 from tasks.models import Action, LeaderInstruction, Notification, State, TaskAssist, TaskEvent, TaskRequest
 from tasks.models.reminders import INSTRUCTION_LEVEL
@@ -97,6 +97,27 @@ def test_approval_review_and_request_queues_put_urgent_tasks_first(cast, departm
             requested_by=cast.handler_zhujian, requested_at=now - dt.timedelta(hours=hours),
         ))
     assert list(selectors.pending_requests(cast.supervisor)) == [requests[1], requests[0]]
+
+
+def test_the_supervisors_request_table_marks_urgent_tasks(client, cast, departments):
+    urgent, _normal = _pair(departments, State.IN_PROGRESS)
+    request = TaskRequest.objects.create(
+        task=urgent, kind=TaskRequest.Kind.EXTENSION, department=departments.zhujian, reason="雨季",
+        requested_by=cast.handler_zhujian,
+    )
+    client.force_login(cast.supervisor)
+    html = client.get(reverse("home")).content.decode()
+    row = re.search(rf'<tr[^>]*data-request-id="{request.pk}".*?</tr>', html, re.S).group(0)
+    assert 'data-urgent="true"' in row
+
+
+def test_the_same_day_misses_put_urgent_tasks_first(cast):
+    now = timezone.now()
+    older = TaskFactory(state=State.REGISTERED, created_at=now - dt.timedelta(days=20))
+    urgent = TaskFactory(state=State.REGISTERED, urgency=URGENT, created_at=now - dt.timedelta(days=10))
+    first, last = timezone.localdate(now) - dt.timedelta(days=30), timezone.localdate(now)
+    missed = same_day_misses(cast.supervisor, now=now, first=first, last=last)
+    assert list(missed.values_list("pk", flat=True)) == [urgent.pk, older.pk]
 
 
 def test_the_notification_centre_marks_urgent_tasks(client, cast, departments):
