@@ -333,3 +333,7 @@ class LookBackSampleAdmin(ReadOnlyAdmin):
     list_filter = ("outcome",)
     list_select_related = ("task", "draw", "checked_by")
     raw_id_fields = ("task", "draw", "checked_by")
+
+
+# Reply templates and leaders' instructions register themselves.
+from . import admin_replies  # noqa: E402,F401

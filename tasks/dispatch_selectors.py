@@ -57,6 +57,7 @@ from . import calendar
 from .models import UNASSIGNED_STATES, State, Task
 from .models.reminders import Notification
 from .selectors import tasks_visible_to
+from .urgency import urgent_first
 
 # The step a task still waits for, by its state (the reminders' same-day levels).
 WAITING_FOR = {State.REGISTERED: "report", State.REPORTED: "review", State.REVIEWED: "assign"}
@@ -90,7 +91,7 @@ def dispatch_queue(
     received_from: dt.date | None = None,
     received_to: dt.date | None = None,
 ) -> QuerySet[Task]:
-    """Tasks waiting for the supervision office (registered, reported, reviewed, returned), oldest first."""
+    """Tasks waiting for the supervision office (registered, reported, reviewed, returned): urgent, then oldest."""
     if not user.is_authenticated or not user.is_supervisor:
         return Task.objects.none()
     tasks = tasks_visible_to(user).filter(state__in=[state] if state else UNASSIGNED_STATES)
@@ -117,7 +118,7 @@ def dispatch_queue(
         .prefetch_related(
             Prefetch("suggestions", queryset=first.order_by("received_at", "pk")[:1], to_attr="first_suggestions")
         )
-        .order_by("created_at", "pk")
+        .order_by(urgent_first(), "created_at", "pk")
     )
 
 
@@ -180,7 +181,7 @@ def same_day_misses(
     target: str | None = None,
     status: str | None = None,
 ) -> QuerySet[Task]:
-    """Tasks registered from `first` to `last` (local dates) that missed a same-day target, oldest first.
+    """Tasks registered from `first` to `last` (local dates) that missed a same-day target, urgent, then oldest first.
 
     `target` narrows to one of report, review, assign; `status` to "waiting" (the step is
     still to be done) or "late" (done, but after the registration working day).
@@ -204,7 +205,7 @@ def same_day_misses(
         .filter(created_at__gte=local_midnight(first), created_at__lt=local_midnight(last + dt.timedelta(days=1)))
         .annotate(target_end=_target_end_case(first, last))
         .filter(missed)
-        .order_by("created_at", "pk")
+        .order_by(urgent_first(), "created_at", "pk")
     )
 
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 from feedback.models import Callback, CallbackResult, Suggestion
 
 from .models import HANDLING_STATES, UNASSIGNED_STATES, State, Task, TaskAssist, TaskRequest
+from .urgency import urgent_first
 
 # What a department still has to act on: on its clock, or waiting for a return decision.
 DEPARTMENT_OPEN_STATES = (*HANDLING_STATES, State.RETURN_REQUESTED)
@@ -35,10 +36,9 @@ def tasks_visible_to(user) -> QuerySet[Task]:
 
 
 def task_list(user) -> QuerySet[Task]:
-    """The task list's rows: the user's visible tasks newest first, without the long text columns."""
-    # Newest first by id: the (lead_department, state, -id) index and the primary key serve
-    # it without sorting, so a page stops after its rows even at millions of tasks.
-    return tasks_visible_to(user).defer("review_note", "reply").order_by("-id")
+    """The task list's rows: the user's visible tasks, open urgent ones first, then newest, without the long texts."""
+    # Newest first by id (the table's sort, tasks.tables.TaskListTable, keeps urgent first).
+    return tasks_visible_to(user).defer("review_note", "reply").order_by(urgent_first(), "-id")
 
 
 def _suggestions_visible_to(user) -> QuerySet[Suggestion]:
@@ -72,13 +72,13 @@ def _local_midnight(now: dt.datetime) -> dt.datetime:
 
 
 def department_open_tasks(user) -> QuerySet[Task]:
-    """The open tasks the user's department leads or assists with, nearest deadline first."""
+    """The open tasks the user's department leads or assists with, urgent first, then nearest deadline first."""
     if not user.is_authenticated or not user.is_department_staff:
         return Task.objects.none()
     return (
         tasks_visible_to(user)
         .filter(state__in=DEPARTMENT_OPEN_STATES)
-        .order_by(F("deadline").asc(nulls_last=True), "pk")
+        .order_by(urgent_first(), F("deadline").asc(nulls_last=True), "pk")
     )
 
 
@@ -102,13 +102,13 @@ def department_task_counts(user, *, now: dt.datetime) -> dict:
 
 
 def replies_awaiting_approval(user) -> QuerySet[Task]:
-    """Replies of the head's own department waiting for the head's approval, oldest first."""
+    """Replies of the head's own department waiting for the head's approval, urgent first, then oldest first."""
     if not user.is_authenticated or not user.is_head:
         return Task.objects.none()
     return (
         tasks_visible_to(user)
         .filter(state=State.AWAITING_APPROVAL, lead_department_id=user.department_id)
-        .order_by(F("replied_at").asc(nulls_last=True), "pk")
+        .order_by(urgent_first(), F("replied_at").asc(nulls_last=True), "pk")
     )
 
 
@@ -129,8 +129,9 @@ def dispatch_counts(user, *, now: dt.datetime) -> dict:
 
 
 def pending_requests(user) -> QuerySet[TaskRequest]:
-    """Extension and return requests waiting for a supervisor's decision, oldest first."""
-    return _requests_visible_to(user).filter(status=TaskRequest.Status.PENDING).order_by("requested_at", "pk")
+    """Extension and return requests waiting for a supervisor's decision, urgent tasks' first, then oldest first."""
+    pending = _requests_visible_to(user).filter(status=TaskRequest.Status.PENDING)
+    return pending.order_by(urgent_first("task__"), "requested_at", "pk")
 
 
 def pending_request_counts(user) -> dict:
@@ -159,8 +160,9 @@ def overdue_by_department(user, *, now: dt.datetime) -> QuerySet:
 
 
 def tasks_awaiting_review(user) -> QuerySet[Task]:
-    """Tasks reported to the leaders and not yet reviewed (阅批), oldest report first."""
-    return tasks_visible_to(user).filter(state=State.REPORTED).order_by(F("reported_at").asc(nulls_last=True), "pk")
+    """Tasks reported to the leaders and not yet reviewed (阅批), urgent first, then oldest report first."""
+    reported = tasks_visible_to(user).filter(state=State.REPORTED)
+    return reported.order_by(urgent_first(), F("reported_at").asc(nulls_last=True), "pk")
 
 
 # --- Leaders' headline ------------------------------------------------------------------

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from feedback.models import Suggestion, Urgency
 
 from .models import HANDLING_STATES, Task, TaskRequest
+from .urgency import urgent_first
 
 
 # Dates, names and short labels read badly when wrapped in a narrow column.
@@ -88,6 +89,13 @@ class TaskTable(_Base):
     def render_state(self, record):
         return state_badge(record.state, record.get_state_display())
 
+    def render_title(self, record, value):
+        # 紧急: marked wherever a task is listed (the lists put open urgent tasks first).
+        if record.urgency == Urgency.URGENT:
+            badge = '<span class="badge urgency-urgent" data-urgent="true">{}</span> {}'
+            return format_html(badge, _("urgent"), value)
+        return value
+
     def render_lead_department(self, record):
         name = record.lead_department.name if record.lead_department_id else "—"
         if self.department_id is None:
@@ -147,6 +155,12 @@ class TaskRequestTable(_Base):
     def render_kind(self, record):
         return format_html('<span class="badge kind-{}">{}</span>', record.kind, record.get_kind_display())
 
+    def render_task(self, record, value):
+        if record.task.urgency == Urgency.URGENT:
+            badge = '<span class="badge urgency-urgent" data-urgent="true">{}</span> {}'
+            return format_html(badge, _("urgent"), value)
+        return value
+
     def render_reason(self, value):
         return Truncator(value).chars(40)
 
@@ -187,11 +201,6 @@ class TaskListTable(TaskTable):
         )  # fmt: skip
         empty_text = _("No task matches.")
 
-    def render_title(self, record, value):
-        if record.urgency == Urgency.URGENT:
-            return format_html('<span class="badge urgency-urgent">{}</span> {}', _("urgent"), value)
-        return value
-
     def render_supervision_level(self, record):
         if not record.supervision_level:
             return "—"
@@ -199,13 +208,16 @@ class TaskListTable(TaskTable):
             '<span class="badge supervision-{}">{}</span>', record.supervision_level, record.get_supervision_level_display()
         )
 
+    def order_id(self, queryset, is_descending):
+        # Open urgent tasks first (tasks.urgency) whichever way the list is sorted.
+        return queryset.order_by(urgent_first(), "-id" if is_descending else "id"), True
+
     def order_deadline(self, queryset, is_descending):
         # No deadline (not assigned yet) counts as the latest: last going up, first going
-        # down. Both directions are then one scan of the (deadline, id) index, forwards or
-        # backwards (migration 0002), whatever the database's own NULL order is.
+        # down, whatever the database's own NULL order is. Open urgent tasks first.
         if is_descending:
-            return queryset.order_by(F("deadline").desc(nulls_first=True), "-id"), True
-        return queryset.order_by(F("deadline").asc(nulls_last=True), "id"), True
+            return queryset.order_by(urgent_first(), F("deadline").desc(nulls_first=True), "-id"), True
+        return queryset.order_by(urgent_first(), F("deadline").asc(nulls_last=True), "id"), True
 
 
 def task_export(queryset):

@@ -1,6 +1,6 @@
 """The workspace's task pages; each view module owns its own routes."""
 
-from .views import assists, detail, dispatch, lists, notifications, projects
+from .views import assists, detail, dispatch, lists, notifications, projects, replies
 
 app_name = "tasks"
 
@@ -11,4 +11,5 @@ urlpatterns = (
     + dispatch.urlpatterns
     + notifications.urlpatterns
     + projects.urlpatterns
+    + replies.urlpatterns
 )

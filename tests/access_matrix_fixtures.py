@@ -7,7 +7,7 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from feedback.models import ImportJob
-from tasks.models import State
+from tasks.models import ReplyTemplate, State
 from tasks.models.projects import (
     AccountabilitySuggestion,
     Evidence,
@@ -70,8 +70,11 @@ def build_world(cast, departments, township) -> types.SimpleNamespace:
     notification = Notification.objects.create(
         recipient=cast.handler_zhujian, task=task, level=list(ReminderLevel)[0], deadline=task.deadline
     )
+    reply_template = ReplyTemplate.objects.create(
+        title="已解决", body="{citizen}您好：问题已解决。", department=zhujian
+    )
     return types.SimpleNamespace(
-        task=task, suggestion=suggestion, project=project, indicator=indicator, evidence=evidence,
+        reply_template=reply_template, task=task, suggestion=suggestion, project=project, indicator=indicator, evidence=evidence,
         episode=episode, mechanism=mechanism, accountability=accountability, job=job,
         notification=notification, township=township, department=zhujian, today=today,
     )

@@ -77,6 +77,10 @@ REGISTERS = {"registrar": 200, "supervisor": 200, "admin": 200}
 CARDS = {"supervisor": 200, "leader": 200, "admin": 200}
 # Only the uploader of an import and the supervision office see it.
 IMPORT_SEERS = {"registrar": 200, "supervisor": 200}
+reply_template = lambda w: {"pk": w.reply_template.pk}  # noqa: E731
+# Who manages reply templates: the head (own department's), the supervision office and admins (global ones).
+TEMPLATE_MANAGERS = {"head_zhujian": 200, "supervisor": 200, "admin": 200}
+NOT_TEMPLATE_MANAGERS = ("registrar", "handler_zhujian", "handler_chengguan", "leader")
 # Who has no business with a 住建局 project or episode: the registrar and the other department.
 NOT_THEIRS = {"registrar": 404, "handler_chengguan": 404}
 
@@ -103,6 +107,15 @@ ACCESS = {
         **{role: 404 for role in OFFICIALS if role != "handler_zhujian"},
     ),
     "tasks:notifications_read_all": action(),
+    # --- reply templates (heads: their department's; supervisors and admins: global) and instructions ---
+    "tasks:reply_templates": page(403, **TEMPLATE_MANAGERS),
+    "tasks:reply_template_create": page(403, **TEMPLATE_MANAGERS),
+    "tasks:reply_template_edit": page(403, args=reply_template, head_zhujian=200, supervisor=404, admin=404),
+    "tasks:reply_template_deactivate": action(
+        args=reply_template, **{role: 403 for role in NOT_TEMPLATE_MANAGERS}, supervisor=404, admin=404
+    ),
+    # Only leaders instruct; the others' POSTs are refused before the task is looked up.
+    "tasks:instruct": action(args=task, **{role: 403 for role in OFFICIALS if role != "leader"}),
     # --- projects and TV episodes ---
     "tasks:projects": page(),
     "tasks:project_detail": page(args=project, **NOT_THEIRS),
@@ -281,3 +294,5 @@ def test_every_role_gets_the_declared_answer_on_every_route(cast, world):
     assert world.task.state == State.ASSIGNED and world.task.accepted_at is None
     assert world.accountability.decided_at is None and not world.episode.tasks.exists()
     assert world.project.updates.count() == 1
+    world.reply_template.refresh_from_db()
+    assert world.reply_template.is_active and not world.task.instructions.exists()

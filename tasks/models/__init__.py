@@ -2,6 +2,7 @@ from .rollups import *  # noqa: F401,F403  (report card rollups: owned by the re
 from .reminders import *  # noqa: F401,F403  (reminders: owned by the reminder engine)
 from .calendar import CalendarDay, DeadlineRule, LimitUnit
 from .projects import Indicator, Mechanism, Project, TvEpisode
+from .replies import LeaderInstruction, ReplyTemplate
 from .task import (
     FINISHED_STATES,
     HANDLING_STATES,
@@ -23,10 +24,12 @@ __all__ = [
     "FINISHED_STATES",
     "HANDLING_STATES",
     "Indicator",
+    "LeaderInstruction",
     "LimitUnit",
     "Mechanism",
     "Outcome",
     "Project",
+    "ReplyTemplate",
     "State",
     "SupervisionLevel",
     "Task",

@@ -17,6 +17,8 @@ __all__ = [
     "Audience",
     "ClaimStatus",
     "DigestKind",
+    "INSTRUCTION_LEVEL",
+    "NOTIFICATION_LEVELS",
     "LookBackDraw",
     "LookBackSample",
     "Notification",
@@ -41,6 +43,13 @@ class ReminderLevel(models.TextChoices):
     NOT_REPORTED = "not_reported", _("not reported on its registration day")
     NOT_REVIEWED = "not_reviewed", _("not reviewed on its registration day")
     NOT_ASSIGNED = "not_assigned", _("not assigned on its registration day")
+
+
+# Not a reminder level: a leader's instruction (领导批示) on the task, written at once by
+# tasks.services.instructions for the lead department. No reminder rule, claim or e-mail
+# digest has it; the notification centre shows it like a level.
+INSTRUCTION_LEVEL = "instruction"
+NOTIFICATION_LEVELS = [*ReminderLevel.choices, (INSTRUCTION_LEVEL, _("leader's instruction"))]
 
 
 class Audience(models.TextChoices):
@@ -243,13 +252,14 @@ class ReminderDigest(models.Model):
 
 
 class Notification(models.Model):
-    """An in-app reminder: one recipient, one task, one level, for one deadline."""
+    """An in-app reminder (one recipient, one task, one level, for one deadline), or a leader's instruction."""
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.CASCADE, related_name="notifications", verbose_name=_("recipient")
     )
     task = models.ForeignKey("tasks.Task", models.CASCADE, related_name="notifications", verbose_name=_("task"))
-    level = models.CharField(_("level"), max_length=16, choices=ReminderLevel.choices)
+    level = models.CharField(_("level"), max_length=16, choices=NOTIFICATION_LEVELS)
+    # An instruction's notification carries the task's handling deadline then.
     deadline = models.DateTimeField(_("deadline"))
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)

@@ -27,6 +27,8 @@ from tasks.models import Action, Outcome, State, SupervisionLevel, Task, TaskAss
 from tasks.selectors import tasks_visible_to
 from tasks.views.assists import assist_section
 
+from .detail_extras import instruction_context, reply_template_context
+
 
 def _merge_into(*, actor, task, target, note="", now=None):
     """The detail page's merge: this task is the duplicate, `target` the task it joins."""
@@ -121,7 +123,7 @@ def works_on(task: Task, user) -> bool:
     )
 
 
-def _render(request, task: Task, *, bound=None, status: int = 200):
+def _render(request, task: Task, *, bound=None, status: int = 200, instruction_form=None):
     now, user = timezone.now(), request.user
     suggestions = list(
         task.suggestions.select_related("township", "village", "registered_by").order_by("received_at", "pk")
@@ -149,6 +151,8 @@ def _render(request, task: Task, *, bound=None, status: int = 200):
         "action_forms": _action_forms(task, user, actions, bound),
         "bound_action": bound[0] if bound else None,
     }
+    context.update(instruction_context(request, task, instruction_form))
+    context.update(reply_template_context(request, task, context["action_forms"], bound))
     return render(request, "tasks/detail.html", context, status=status)
 
 

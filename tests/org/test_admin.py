@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from tasks.models import LookBackDraw, LookBackSample, Notification, ReminderDigest
+from tasks.models import LeaderInstruction, LookBackDraw, LookBackSample, Notification, ReminderDigest, ReplyTemplate
 from tasks.reminders.levels import reminder_rules_ensure_defaults
 from django.contrib import admin
 from django.db import connection
@@ -89,6 +89,8 @@ def world(db, cast, departments, township):
         department=departments.zhujian, quarter_start=dt.date(2021, 7, 1), share="0.100", seed="s", closed_count=1
     )
     LookBackSample.objects.create(draw=draw, task=task)
+    ReplyTemplate.objects.create(title="已办结", body="{citizen}您好，您反映的问题已解决。", department=departments.zhujian)
+    LeaderInstruction.objects.create(task=task, author=cast.leader, text="请尽快办理")
     return task
 
 

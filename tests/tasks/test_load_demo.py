@@ -348,8 +348,9 @@ def test_generated_rows_are_what_the_services_write(loaded):
         assert list(copy.assists.order_by("department").values_list(*assist_fields)) == list(
             task.assists.order_by("department").values_list(*assist_fields))
         actions |= {e[0] for e in _events(task)}
-    # The demo returns a task once at most, so never arbitrates (tests/tasks/test_returns_arbitration.py does).
-    assert actions >= set(Action.values) - {Action.MERGE, Action.REJECT_REPLY, Action.ARBITRATE}
+    # The demo returns a task once at most, so never arbitrates (tests/tasks/test_returns_arbitration.py does),
+    # and generates no leaders' instructions (领导批示): they change no state or figure.
+    assert actions >= set(Action.values) - {Action.MERGE, Action.REJECT_REPLY, Action.ARBITRATE, Action.INSTRUCT}
 
 
 def test_merged_duplicates_point_at_an_earlier_task_that_holds_their_suggestion(loaded):
