@@ -125,10 +125,15 @@ class Export:
         try:
             with transaction.atomic(using=self.queryset.db):
                 tuples = self.queryset.values_list(*self.lookups).iterator(chunk_size=self.chunk_size)
-                while chunk := list(islice(tuples, self.chunk_size)):
-                    rows = [dict(zip(self.lookups, values)) for values in chunk]
-                    batch = self.prepare(rows) if self.prepare is not None else None
-                    yield [[column.cell(row, batch) for column in self.columns] for row in rows]
+                try:
+                    while chunk := list(islice(tuples, self.chunk_size)):
+                        rows = [dict(zip(self.lookups, values)) for values in chunk]
+                        batch = self.prepare(rows) if self.prepare is not None else None
+                        yield [[column.cell(row, batch) for column in self.columns] for row in rows]
+                finally:
+                    # The server-side cursor is closed inside its transaction, also when the
+                    # download stops early; closed after the rollback it would fail the next statement.
+                    tuples.close()
         finally:
             # Outside the read transaction, so a download cut short (GeneratorExit rolls that
             # back) still records what it had read: the access log of personal data.
