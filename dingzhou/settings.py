@@ -305,6 +305,8 @@ DEFAULT_FROM_EMAIL = _raw("DEFAULT_FROM_EMAIL") or "dingzhou@localhost"
 SITE_URL = (_raw("SITE_URL") or "").rstrip("/")
 # 回头看: the share of each department's closed tasks drawn for re-checking every quarter.
 LOOK_BACK_SHARE = env_float("LOOK_BACK_SHARE", default=0.10, minimum=0.0)
+# Citizens' names and phones of cases closed longer ago than this are erased (manage.py anonymise_closed).
+PERSONAL_DATA_RETENTION_YEARS = env_int("PERSONAL_DATA_RETENTION_YEARS", default=3, minimum=1)
 
 DJANGO_TABLES2_TEMPLATE = "django_tables2/table.html"
 

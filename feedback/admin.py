@@ -10,7 +10,8 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from .models import Callback, Suggestion
+from . import privacy
+from .models import Callback, PhoneView, Suggestion
 
 
 class _TrackingNumberSearch:
@@ -48,6 +49,18 @@ class SuggestionAdmin(_TrackingNumberSearch, admin.ModelAdmin):
     def task_link(self, obj):
         return _task_link(obj.task_id)
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # The form shows the phone unmasked: that is a showing, logged like the pages' "show" button.
+        response = super().change_view(request, object_id, form_url, extra_context)
+        if request.method == "GET" and response.status_code == 200:
+            suggestion = self.get_object(request, object_id)
+            if suggestion is not None and suggestion.phone:
+                privacy.phone_view_record(
+                    user=request.user, suggestion=suggestion, page=PhoneView.Page.ADMIN,
+                    address=privacy.client_address(request),
+                )
+        return response
+
     def has_add_permission(self, request):
         # Registering opens a task and writes its timeline: feedback.services does that.
         return False
@@ -74,6 +87,40 @@ class CallbackAdmin(_TrackingNumberSearch, admin.ModelAdmin):
 
     def has_add_permission(self, request):
         # A callback moves its task on (or reopens it): the lifecycle service records it.
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PhoneView)
+class PhoneViewAdmin(admin.ModelAdmin):
+    """Who was shown which citizen's phone, when, from which page; exports with their count. Read-only, admins only."""
+
+    list_display = ("at", "user", "page", "tracking_number", "task_link", "count", "address")
+    list_filter = ("page", ("user", admin.RelatedOnlyFieldListFilter))
+    list_select_related = ("user",)
+    date_hierarchy = "at"
+    search_fields = ("=tracking_number", "=user__username")
+    search_help_text = _("Tracking number or user name (exact).")
+    show_full_result_count = False
+    fields = ("at", "user", "page", "suggestion", "tracking_number", "task", "count", "query", "address")
+    readonly_fields = fields
+
+    @admin.display(description=_("task"), ordering="task_id")
+    def task_link(self, obj):
+        return _task_link(obj.task_id)
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_admin_role and super().has_module_permission(request)
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_admin_role and super().has_view_permission(request, obj)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False
 
     def has_delete_permission(self, request, obj=None):

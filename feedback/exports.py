@@ -13,7 +13,8 @@ Rows are read with `values_list(...).iterator(chunk_size)`, so at most one batch
 tuples is in memory whatever the number of rows. `prepare` (optional) is called once per
 batch with the batch's rows (dicts) and its result is handed to every `value` function of
 that batch: that is where a per-row rule (citizen masking) gets its data in one query per
-batch, not one per row.
+batch, not one per row. `finish` (optional) is called once when the rows end, or when the
+download stops early: the phone-number access log (feedback.privacy) is written there.
 
 CSV is streamed as it is read. XLSX is written by openpyxl's write-only workbook into a
 temporary file (openpyxl writes the sheet to disk as rows come and stores strings inline,
@@ -105,11 +106,13 @@ class Export:
         columns: Sequence[Column],
         *,
         prepare: Callable[[list[Row]], Any] | None = None,
+        finish: Callable[[], None] | None = None,
         chunk_size: int | None = None,
     ):
         self.queryset = queryset
         self.columns = list(columns)
         self.prepare = prepare
+        self.finish = finish
         self.chunk_size = chunk_size or CHUNK_SIZE
         self.headers = [str(column.header) for column in self.columns]
         self.lookups = list(dict.fromkeys(lookup for column in self.columns for lookup in column.lookups))
@@ -119,12 +122,23 @@ class Export:
         # In a transaction PostgreSQL streams the server-side cursor. Outside one, Django
         # declares it WITH HOLD, and PostgreSQL then computes every row of the export before
         # sending the first (3 s of silence, and a temporary file, at a million rows).
-        with transaction.atomic(using=self.queryset.db):
-            tuples = self.queryset.values_list(*self.lookups).iterator(chunk_size=self.chunk_size)
-            while chunk := list(islice(tuples, self.chunk_size)):
-                rows = [dict(zip(self.lookups, values)) for values in chunk]
-                batch = self.prepare(rows) if self.prepare is not None else None
-                yield [[column.cell(row, batch) for column in self.columns] for row in rows]
+        try:
+            with transaction.atomic(using=self.queryset.db):
+                tuples = self.queryset.values_list(*self.lookups).iterator(chunk_size=self.chunk_size)
+                try:
+                    while chunk := list(islice(tuples, self.chunk_size)):
+                        rows = [dict(zip(self.lookups, values)) for values in chunk]
+                        batch = self.prepare(rows) if self.prepare is not None else None
+                        yield [[column.cell(row, batch) for column in self.columns] for row in rows]
+                finally:
+                    # The server-side cursor is closed inside its transaction, also when the
+                    # download stops early; closed after the rollback it would fail the next statement.
+                    tuples.close()
+        finally:
+            # Outside the read transaction, so a download cut short (GeneratorExit rolls that
+            # back) still records what it had read: the access log of personal data.
+            if self.finish is not None:
+                self.finish()
 
     def rows(self) -> Iterator[list[Any]]:
         yield list(self.headers)

@@ -16,3 +16,11 @@ def run_import_job(self, job_id: int) -> str:
     if status == "busy":
         raise self.retry(countdown=BUSY_RETRY_SECONDS)
     return status
+
+
+@shared_task
+def anonymise_closed_cases() -> str:
+    """Retention (feedback.retention): erase names and phones of cases closed more than the configured years ago."""
+    from feedback.retention import closed_cases_anonymise
+
+    return closed_cases_anonymise().summary()

@@ -78,7 +78,8 @@ class SuggestionListTable(tables.Table):
         return value if record.pk in self.in_full else _masked(record.masked_name)
 
     def render_phone(self, record, value):
-        return value if record.pk in self.in_full else _masked(record.masked_phone)
+        # Masked for everyone: an unmasked number is shown on the suggestion's page, on request, and logged.
+        return _masked(record.masked_phone)
 
     def render_content(self, value):
         return Truncator(value).chars(40)
@@ -96,13 +97,20 @@ class SuggestionListTable(tables.Table):
         return queryset.order_by("-tracking_number" if is_descending else "tracking_number"), True
 
 
-def suggestion_export(queryset, user) -> Export:
-    """The suggestion list as an export: the table's columns and more, citizens masked as on the page."""
+def suggestion_export(queryset, user, *, tally=None) -> Export:
+    """The suggestion list as an export: the table's columns and more, citizens unmasked only for who may see them.
+
+    `tally` (feedback.privacy.ExportTally) counts the unmasked phone numbers written and
+    logs them once at the end.
+    """
 
     def in_full(rows):
-        return selectors.citizens_in_full(
+        shown = selectors.citizens_in_full(
             user, ((r["id"], r["task_id"], r["task__lead_department_id"], r["registered_by_id"]) for r in rows)
         )
+        if tally is not None:
+            tally.add(sum(1 for r in rows if r["id"] in shown and r["phone"]))
+        return shown
 
     def citizen(row, shown):
         return row["citizen_name"] if row["id"] in shown else mask_name(row["citizen_name"])
@@ -133,4 +141,4 @@ def suggestion_export(queryset, user) -> Export:
         Column(_("Task state"), "task__state", choices=State.choices),
         Column(_("Lead department"), "task__lead_department__name"),
     ]  # fmt: skip
-    return Export(queryset, columns, prepare=in_full)
+    return Export(queryset, columns, prepare=in_full, finish=tally.finish if tally is not None else None)

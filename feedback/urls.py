@@ -10,6 +10,7 @@ urlpatterns = [
     path("export.xlsx", views.suggestion_export_xlsx, name="export_xlsx"),
     path("register/", views.suggestion_register, name="register"),
     path("<int:pk>/", views.suggestion_detail, name="detail"),
+    path("<int:pk>/phone/", views.phone_show, name="phone"),
     path("import/", views.import_start, name="import"),
     path("import/template.xlsx", views.import_template, name="import_template"),
     path("import/<int:pk>/", views.import_detail, name="import_detail"),

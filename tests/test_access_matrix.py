@@ -136,6 +136,8 @@ ACCESS = {
     "feedback:export_xlsx": page(),
     "feedback:register": page(403, **REGISTERS),
     "feedback:detail": page(args=lambda w: {"pk": w.suggestion.pk}, handler_chengguan=404),
+    # Showing a citizen's phone (logged): who works on the item, or registered it; the others who read it get 403.
+    "feedback:phone": action(args=lambda w: {"pk": w.suggestion.pk}, handler_chengguan=404, leader=403, admin=403),
     "feedback:import": page(403, **REGISTERS),
     "feedback:import_template": page(403, **REGISTERS),
     "feedback:import_detail": page(404, args=job, **IMPORT_SEERS),

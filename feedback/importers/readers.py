@@ -10,6 +10,7 @@ import csv
 import dataclasses
 import io
 import os
+import re
 import unicodedata
 from collections.abc import Iterator
 
@@ -35,6 +36,13 @@ _NOT_SPREADSHEETS = (
     (b"Rar!", "RAR"),
     (b"7z\xbc\xaf", "7-Zip"),
     (b"MZ", "EXE"),
+)
+
+
+# A web page or XML saved under a spreadsheet's name ("Save as web page" .xls, a renamed .html):
+# a CSV's first cell never starts with one of these tags.
+_MARKUP = re.compile(
+    rb"^(?:\xef\xbb\xbf)?\s*<(?:!doctype|html|head|body|script|svg|\?xml|table|iframe|meta|div|!--)", re.IGNORECASE
 )
 
 
@@ -97,6 +105,11 @@ def open_table(path, *, sheet: str | None = None) -> Table:
                     _("This file is not a spreadsheet (it is a %(kind)s file). Upload an .xlsx file or a CSV file.")
                     % {"kind": kind}
                 )
+        if _MARKUP.match(head):
+            raise refuse(
+                _("This file is not a spreadsheet (it is an HTML or XML document, whatever its name). "
+                  "Upload an .xlsx file or a CSV file.")
+            )
         table = _open_csv(path, head, size)
     return table
 

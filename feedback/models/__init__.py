@@ -1,4 +1,5 @@
 from .imports import *  # noqa: F401,F403  (import jobs: owned by the importer)
+from .privacy import PhoneView
 from .suggestion import (
     Callback,
     CallbackResult,
@@ -17,6 +18,7 @@ __all__ = [
     "CallbackResult",
     "Category",
     "Channel",
+    "PhoneView",
     "Suggestion",
     "Urgency",
     "content_fingerprint",

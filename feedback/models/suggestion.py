@@ -103,6 +103,8 @@ class Suggestion(models.Model):
     )
     citizen_name = models.CharField(_("citizen"), max_length=64, blank=True, default="")
     phone = models.CharField(_("phone"), max_length=20, blank=True, default="")
+    # When the retention command (feedback.retention) erased the name and phone of this closed case.
+    anonymised_at = models.DateTimeField(_("anonymised at"), null=True, blank=True, editable=False)
     township = models.ForeignKey("org.Township", models.PROTECT, related_name="suggestions", verbose_name=_("township"))
     village = models.ForeignKey(
         "org.Village", models.PROTECT, null=True, blank=True, related_name="suggestions", verbose_name=_("village")

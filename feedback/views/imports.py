@@ -96,9 +96,13 @@ def import_errors(request, pk):
         raise Http404
     stem = os.path.splitext(job.original_name)[0] or "import"
     extension = os.path.splitext(job.error_report.name)[1]
-    return FileResponse(
+    response = FileResponse(
         job.error_report.open("rb"), as_attachment=True, filename=f"{stem}-{_('errors')}{extension}"
     )
+    # The report repeats the uploaded cells: a browser must never read it as a page.
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @login_required

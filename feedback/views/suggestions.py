@@ -11,11 +11,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 from django_tables2 import LazyPaginator
 
-from feedback import selectors
+from feedback import privacy, selectors
 from feedback.exports import csv_response, xlsx_response
 from feedback.filters import SuggestionFilter, filtered
 from feedback.forms import SuggestionRegisterForm
-from feedback.models import Suggestion
+from feedback.models import PhoneView, Suggestion
 from feedback.services import REGISTER_ROLES
 from feedback.tables import SuggestionListTable, suggestion_export
 
@@ -86,25 +86,28 @@ def _sort_and_page(table, request) -> list:
     return [row.record for row in table.page.object_list]
 
 
-def _export(request):
+def _export(request, page):
     filterset = _filter(request)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    return suggestion_export(filtered(filterset), request.user), f"{_('suggestions')}-{stamp}"
+    tally = privacy.ExportTally(
+        user=request.user, page=page, query=request.GET.urlencode(), address=privacy.client_address(request)
+    )
+    return suggestion_export(filtered(filterset), request.user, tally=tally), f"{_('suggestions')}-{stamp}"
 
 
 @login_required
 @require_GET
 def suggestion_export_csv(request):
-    """The list with its filters as CSV (UTF-8 with BOM), streamed; citizens masked as on the page."""
-    export, name = _export(request)
+    """The list with its filters as CSV (UTF-8 with BOM), streamed; phones unmasked only where allowed, and logged."""
+    export, name = _export(request, PhoneView.Page.EXPORT_CSV)
     return csv_response(export, name)
 
 
 @login_required
 @require_GET
 def suggestion_export_xlsx(request):
-    """The list with its filters as an .xlsx workbook; citizens masked as on the page."""
-    export, name = _export(request)
+    """The list with its filters as an .xlsx workbook; phones unmasked only where allowed, and logged."""
+    export, name = _export(request, PhoneView.Page.EXPORT_XLSX)
     return xlsx_response(export, name, sheet_title=_("suggestions"))
 
 

@@ -8,6 +8,7 @@ see the project or mechanism first; MEDIA_URL is not served.
 
 import dataclasses
 import os
+import unicodedata
 import uuid
 
 from django.conf import settings
@@ -57,7 +58,9 @@ class CheckedFile:
 
 
 def _display_name(upload) -> str:
-    name = os.path.basename(getattr(upload, "name", "") or "").strip()
+    name = os.path.basename(getattr(upload, "name", "") or "")
+    # Kept as given (pages escape it), except control characters: a line break would break the download's header.
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip()
     return name[:255] or _("unnamed file")
 
 

@@ -168,9 +168,10 @@ def _action_forms(task, user, actions, bound) -> list:
 
 
 def _citizens(suggestions, task, user) -> list:
-    """Each suggestion with its citizen's name and phone, masked unless the user works on the task.
+    """Each suggestion with its citizen's name, masked unless the user works on the task, and the phone always masked.
 
     A registrar typed in the citizen's details of what they registered, so sees those in full.
+    Whoever sees the name in full may press "show" for the phone (feedback.privacy: logged).
     """
     full = works_on(task, user)
     rows = []
@@ -180,7 +181,8 @@ def _citizens(suggestions, task, user) -> list:
             {
                 "suggestion": suggestion,
                 "name": suggestion.citizen_name if plain else suggestion.masked_name,
-                "phone": suggestion.phone if plain else suggestion.masked_phone,
+                "phone": suggestion.masked_phone,
+                "may_show": plain,
                 "masked": not plain,
             }
         )

@@ -60,8 +60,11 @@ def _file_response(field, content_type: str, name: str) -> FileResponse:
         handle = field.open("rb")
     except FileNotFoundError:
         raise Http404 from None
-    response = FileResponse(handle, content_type=content_type, as_attachment=False, filename=name)
+    # A download, never a page of this site: a file is shown only by the program the user opens
+    # it with (an <img> still displays an image), and even a mislabelled one cannot run script here.
+    response = FileResponse(handle, content_type=content_type, as_attachment=True, filename=name)
     response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response["Cache-Control"] = "private, max-age=3600"
     return response
 

@@ -8,6 +8,7 @@ import re
 import pytest
 from django.utils import timezone
 
+from feedback.models import PhoneView
 from tasks import services
 from tasks.models import Outcome, State, Task
 
@@ -59,7 +60,13 @@ def test_handler_accepts_and_replies_and_other_department_gets_404(page, cast, d
     page.click(f'#task-results tr[data-task-id="{task.pk}"] a')
     page.wait_for_url(detail_url)
     assert page.locator("#task-detail").get_attribute("data-state") == State.ASSIGNED
-    assert "13812345678" in page.locator("#task-suggestions").inner_text()  # the lead department sees the citizen
+    # The lead department sees the citizen; the phone masked until "show number" is pressed (logged once).
+    citizens = page.locator("#task-suggestions")
+    assert "138****5678" in citizens.inner_text() and "13812345678" not in citizens.inner_text()
+    citizens.locator("form.phone-reveal button").click()
+    page.wait_for_selector('#task-suggestions [data-phone-for][data-shown="true"]')
+    assert "13812345678" in citizens.inner_text() and page.url == detail_url
+    assert PhoneView.objects.filter(page="task_detail").count() == 1
     screenshot(page, "task-detail-assigned")
 
     # Accept: the page's first step is open already.

@@ -43,6 +43,9 @@ def test_registrar_registers_a_suggestion_and_finds_it_in_their_list(page, cast,
     suggestion = Suggestion.objects.get()
     assert page.locator("#tracking-number").inner_text() == suggestion.tracking_number
     assert suggestion.tracking_number in page.locator("#messages").inner_text()
+    assert page.locator("#citizen-phone [data-phone-for]").inner_text() == "138****5678"
+    page.click("#citizen-phone form.phone-reveal button")  # the registrar typed it in, so may show it
+    page.wait_for_selector('#citizen-phone [data-phone-for][data-shown="true"]')
     assert page.locator("#citizen-phone").inner_text() == "13812345678"
     assert page.locator("#suggestion-village").inner_text() == "东街村"
     assert suggestion.task.state == State.REGISTERED
@@ -53,7 +56,7 @@ def test_registrar_registers_a_suggestion_and_finds_it_in_their_list(page, cast,
     row = page.locator(f'tr[data-suggestion-id="{suggestion.pk}"]')
     assert row.is_visible()
     assert suggestion.tracking_number in row.inner_text()
-    assert "13812345678" in row.inner_text()
+    assert "138****5678" in row.inner_text() and "张三" in row.inner_text()  # phones are masked on the list
     screenshot(page, "suggestion-list")
 
     row.locator("a").first.click()

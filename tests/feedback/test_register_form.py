@@ -105,7 +105,9 @@ def test_registering_issues_a_tracking_number_and_opens_a_registered_task(client
 
     page = client_en.get(response["Location"]).content.decode()
     assert suggestion.tracking_number in page
-    assert "13812345678" in page  # the registrar typed it in, so sees it in full
+    # The registrar typed the citizen in: the name in full, the phone masked with the logged "show" button.
+    assert "张三" in page and "138****5678" in page and "13812345678" not in page
+    assert reverse("feedback:phone", args=[suggestion.pk]) in page
 
 
 def test_optional_fields_may_be_left_blank(client_en, cast, places):

@@ -333,7 +333,7 @@ def test_who_may_see_the_project_downloads_its_evidence(client, cast, evidence, 
     assert b"".join(response.streaming_content) == png_bytes()
     assert response["Content-Type"] == "image/png"
     assert response["X-Content-Type-Options"] == "nosniff"
-    assert "inline" in response["Content-Disposition"]
+    assert response["Content-Disposition"].startswith("attachment")
 
 
 @pytest.mark.parametrize("role", ["handler_chengguan", "head_chengguan", "registrar"])
