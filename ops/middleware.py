@@ -2,6 +2,7 @@
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from django.utils import translation
 
 from .audit import log_refusal
 
@@ -21,8 +22,8 @@ class RefusalLogMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        if isinstance(exception, PermissionDenied):
-            log_refusal(request, 403, str(exception))
-        elif isinstance(exception, Http404):
-            log_refusal(request, 404, str(exception))
+        if isinstance(exception, PermissionDenied | Http404):
+            with translation.override("en"):  # a lazily translated reason is logged in English
+                reason = str(exception)
+            log_refusal(request, 403 if isinstance(exception, PermissionDenied) else 404, reason)
         return None  # Django's own handler answers as before
