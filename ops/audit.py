@@ -43,6 +43,9 @@ def user_fields(user) -> dict:
 
 @receiver(user_logged_in, dispatch_uid="ops.audit.logged_in")
 def _logged_in(sender, request, user, **kwargs):
+    from .middleware import stamp_new_session  # noqa: PLC0415
+
+    stamp_new_session(request)
     log_event("login.succeeded", **user_fields(user), **request_fields(request))
 
 
