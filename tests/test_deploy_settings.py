@@ -28,7 +28,8 @@ VARIABLES = [
 
 def production(tmp_path, **overrides) -> dict:
     """The documented production variables (README "Deploy"), on a scratch SQLite file."""
-    env = {name: value for name, value in os.environ.items() if name not in VARIABLES}
+    # DJANGO_ALLOW_ASYNC_UNSAFE: set by the browser tests in this process, refused by check --deploy.
+    env = {name: value for name, value in os.environ.items() if name not in VARIABLES + ["DJANGO_ALLOW_ASYNC_UNSAFE"]}
     env.update(
         DJANGO_SETTINGS_MODULE="dingzhou.settings",
         ENV_FILE=str(tmp_path / "no.env"),
