@@ -87,9 +87,18 @@ def test_gunicorn_serves_pages_static_files_and_healthz_in_production_mode(requi
         css_status, css_headers, css = _get(f"{base}{stylesheet}", **{"X-Forwarded-Proto": "https"})
         assert css_status == 200 and b"--gold" in css
         assert "immutable" in css_headers["Cache-Control"]
+        # The container's health check script asks the same question.
+        probe = subprocess.run(
+            [sys.executable, "bin/http-health"], cwd=ROOT, capture_output=True, text=True, timeout=30,
+            env=dict(env, HEALTH_URL=f"{base}/healthz", ALLOWED_HOSTS="*, dz.example.gov.cn"),
+        )  # fmt: skip
+        assert probe.returncode == 0, probe.stderr
         # Plain HTTP to a page is sent to HTTPS; an unknown host is refused.
         assert _get(f"{base}/accounts/login/")[0] == 301
         assert _get(f"{base}/healthz", host="evil.example")[0] == 400
+        missing = subprocess.run([sys.executable, "bin/http-health"], cwd=ROOT, capture_output=True, text=True,
+                               env=dict(env, HEALTH_URL=f"{base}/nowhere"), timeout=30)  # fmt: skip
+        assert missing.returncode == 1  # any answer but 200
     finally:
         server.terminate()
         server.wait(timeout=30)

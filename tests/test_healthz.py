@@ -8,6 +8,7 @@ import datetime as dt
 
 import pytest
 from django.conf import settings as django_settings
+from django.core.management import CommandError, call_command
 from django.test import Client
 from django.utils import timezone
 
@@ -98,3 +99,12 @@ def test_beat_sends_the_heartbeat_every_period():
     assert entry["task"] == heartbeat.name
     assert entry["schedule"].total_seconds() == django_settings.HEARTBEAT_SECONDS
     assert django_settings.HEALTHZ_BEAT_MAX_AGE > django_settings.HEARTBEAT_SECONDS
+
+
+def test_the_health_command_exits_1_on_a_failed_check(db, tick, capsys):
+    call_command("health", "--check", "beat", "--check", "database")
+    assert '"beat": {"ok": true' in capsys.readouterr().out
+    Heartbeat.objects.update(at=timezone.now() - dt.timedelta(hours=1))
+    with pytest.raises(CommandError, match="failed: beat") as refused:
+        call_command("health", "--check", "beat")
+    assert refused.value.returncode == 1
