@@ -9,7 +9,7 @@ PIP := $(PY) -m pip --disable-pip-version-check --quiet
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help run test messages bench python-version
+.PHONY: help run test messages bench backup restore restore-file python-version
 
 help:
 	@echo "make run       create .venv, install, migrate, load the demo into an empty database,"
@@ -17,6 +17,8 @@ help:
 	@echo "make test      run the tests (SQLite; PostgreSQL when DATABASE_URL is set); PYTEST_ARGS=... passes options"
 	@echo "make messages  update and compile the Chinese translations (needs GNU gettext)"
 	@echo "make bench     run every bench/*.py with its defaults on DATABASE_URL (use a scratch database)"
+	@echo "make backup    write backups/dingzhou-<time>.tar: the database (pg_dump) and MEDIA_ROOT"
+	@echo "make restore FILE=backups/...tar   restore a backup into an EMPTY database and MEDIA_ROOT"
 
 # Checks the Python that will build .venv, or the one inside an existing .venv.
 python-version:
@@ -57,3 +59,14 @@ messages: python-version $(VENV)/.requirements
 # DATABASE_URL at a scratch database rather than the demo.
 bench: python-version $(VENV)/.requirements
 	@set -e; for script in bench/*.py; do echo "== $$script"; $(PY) $$script; done
+
+# One tar file: pg_dump's custom format (or a copy of the SQLite file) and MEDIA_ROOT (ops/backup.py).
+backup: python-version $(VENV)/.requirements
+	$(PY) manage.py backup
+
+# Refuses a database that has tables and a MEDIA_ROOT that has files: create a new one first.
+restore: restore-file python-version $(VENV)/.requirements
+	$(PY) manage.py restore "$(FILE)"
+
+restore-file:
+	@if [ -z "$(FILE)" ]; then echo "usage: make restore FILE=backups/dingzhou-YYYYmmdd-HHMMSS.tar" >&2; exit 2; fi

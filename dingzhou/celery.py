@@ -8,6 +8,7 @@ import os
 
 from celery import Celery
 
+from ops.schedule import BEAT_SCHEDULE as OPS_SCHEDULE
 from tasks.schedule import BEAT_SCHEDULE
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dingzhou.settings")
@@ -18,4 +19,4 @@ app.autodiscover_tasks(related_name="jobs")
 
 # The schedule lives in code beside the jobs; tasks.schedule imports no models, so
 # importing it here (while dingzhou/__init__.py loads) does not need the app registry.
-app.conf.beat_schedule = BEAT_SCHEDULE
+app.conf.beat_schedule = {**BEAT_SCHEDULE, **OPS_SCHEDULE}

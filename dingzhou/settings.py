@@ -11,6 +11,7 @@ import zoneinfo
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -153,6 +154,7 @@ INSTALLED_APPS = [
     "django_tables2",
     "django_filters",
     "axes",
+    "csp",
     "org",
     "feedback",
     "tasks",
@@ -160,17 +162,27 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "citizens",
     "open311",
+    "ops",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files from the app server itself (no CDN), before sessions and logins; the
+    # development server serves static/ itself (and WhiteNoise would warn that
+    # STATIC_ROOT, filled by collectstatic, does not exist).
+    *([] if DEBUG else ["whitenoise.middleware.WhiteNoiseMiddleware"]),
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Renews an active session's expiry (logout after inactivity), at most once a minute.
+    "ops.middleware.SessionRenewalMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Every page needs a login unless its view is marked login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # Logs every 403/404 a view raises from its permission checks (ops/middleware.py).
+    "ops.middleware.RefusalLogMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns a lockout into its own response.
@@ -247,9 +259,22 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(_raw("STATIC_ROOT") or BASE_DIR / "staticfiles")
+# WhiteNoise serves static files from the web process (no CDN, no nginx rule needed). In
+# production `collectstatic` writes hashed, compressed copies that browsers may cache forever;
+# the development server reads static/ directly.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(_raw("MEDIA_ROOT") or BASE_DIR / "media")
+# `make backup` writes here (ops/backup.py).
+BACKUP_DIR = Path(_raw("BACKUP_DIR") or BASE_DIR / "backups")
 
 # Redis is optional: without it the cache is local memory and Celery uses kombu's
 # filesystem transport (one file per message in a folder), so the demo runs with
@@ -289,7 +314,9 @@ if CELERY_TASK_SOFT_TIME_LIMIT >= CELERY_TASK_TIME_LIMIT:
         f"fewer seconds than CELERY_TASK_TIME_LIMIT ({CELERY_TASK_TIME_LIMIT}), so a job can clean up",
     )
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=False)
-CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULE_FILENAME = _raw("CELERY_BEAT_SCHEDULE_FILENAME") or str(VAR_DIR / "celerybeat-schedule")
+# Workers log through LOGGING below (JSON lines in production) instead of Celery's own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # The embedded default writes each e-mail to a file under var/mail/ (the demo's overdue
 # tasks would otherwise flood the terminal); set EMAIL_BACKEND to the SMTP backend to send.
@@ -310,12 +337,75 @@ PERSONAL_DATA_RETENTION_YEARS = env_int("PERSONAL_DATA_RETENTION_YEARS", default
 
 DJANGO_TABLES2_TEMPLATE = "django_tables2/table.html"
 
+# Logs go to standard error, one line per record: JSON in production (for the log
+# collector), key=value text in development. Logins, failed logins, permission refusals
+# (logger dingzhou.audit) and job runs (dingzhou.jobs) carry an `event` and its fields.
+LOG_FORMAT = env_choice("LOG_FORMAT", default="TEXT" if DEBUG else "JSON", choices=["TEXT", "JSON"])
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "json": {"()": "ops.logs.JsonFormatter"},
+        "text": {"()": "ops.logs.KeyValueFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT.lower()}},
     "root": {
         "handlers": ["console"],
         "level": env_choice("LOG_LEVEL", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]),
     },
 }
+
+# --- Production hardening -------------------------------------------------------------------
+# Each default is the safe one when DEBUG is off (`manage.py check --deploy --fail-level WARNING`
+# passes with the variables of README "Deploy"); development keeps plain HTTP working.
+# Behind a TLS-terminating proxy (nginx) Django sees plain HTTP: the proxy must send
+# X-Forwarded-Proto and TRUST_X_FORWARDED_PROTO=true must say so, or SSL redirects loop.
+if env_bool("TRUST_X_FORWARDED_PROTO", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+# Load balancers and container health checks ask over plain HTTP on the internal address.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+# "preload" asks browsers to hard-code the domain once it is submitted to their list, which
+# an intranet host never is; security.W021 (silenced below) asks for it regardless.
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=False)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", default=not DEBUG)
+SESSION_COOKIE_HTTPONLY = True
+# No script reads the CSRF cookie: forms carry the token in a hidden field.
+CSRF_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"
+# Logged out after this many seconds without a request; 30 minutes in production, two weeks
+# for the demo. A request renews the session at most every SESSION_RENEW_SECONDS
+# (ops.middleware.SessionRenewalMiddleware): SESSION_SAVE_EVERY_REQUEST's database write on
+# every request buys no more than a minute of precision.
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", default=14 * 24 * 3600 if DEBUG else 30 * 60, minimum=300)
+SESSION_RENEW_SECONDS = 60
+if not SECURE_HSTS_PRELOAD:
+    SILENCED_SYSTEM_CHECKS.append("security.W021")
+
+# Content-Security-Policy (django-csp): everything from this site, nothing inline. Templates
+# keep CSS and JS in static/ files; charts and progress bars are SVG drawn with attributes.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+
+# /healthz: the beat's heartbeat job (ops/jobs.py) ticks every HEARTBEAT_SECONDS; an older
+# tick than HEALTHZ_BEAT_MAX_AGE seconds means beat, the broker or every worker is stuck.
+HEARTBEAT_SECONDS = 60
+HEALTHZ_BEAT_MAX_AGE = env_int("HEALTHZ_BEAT_MAX_AGE", default=300, minimum=HEARTBEAT_SECONDS)

@@ -6,6 +6,8 @@ from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework.response import Response
 
+from ops.audit import log_refusal
+
 
 def _descriptions(detail, field: str | None = None) -> list[str]:
     """Flatten DRF's error detail ({field: [messages]}, [messages], "message") into readable lines."""
@@ -34,5 +36,7 @@ def open311_exception_handler(exc, context):
         headers["Retry-After"] = str(int(exc.wait))
     if getattr(exc, "auth_header", None):
         headers["WWW-Authenticate"] = exc.auth_header
+    if exc.status_code in (401, 403):  # a missing or revoked api_key: the API's permission refusals
+        log_refusal(context.get("request"), exc.status_code, str(exc.detail))
     errors = [{"code": exc.status_code, "description": line} for line in _descriptions(exc.detail)]
     return Response(errors, status=exc.status_code, headers=headers)

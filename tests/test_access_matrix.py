@@ -90,6 +90,9 @@ ACCESS = {
     "login": public(302, anonymous=200),  # a logged-in user is sent on from the login page
     "logout": action(),
     "set_language": public(302),
+    # --- operations: the load balancer's check; the matrix world has no beat tick, so 503
+    # (tests/test_healthz.py shows 200 with one) ---
+    "healthz": public(503),
     "admin:index": page(LOGIN, admin=200),  # the others are sent to the admin's own login
     # --- tasks (lists are scoped by the selectors; the matrix checks who may open them) ---
     "tasks:list": page(),

@@ -41,8 +41,13 @@ def page(browser, live_server, transactional_db, settings):
     context.set_default_timeout(15_000)
     tab = context.new_page()
     tab.base_url = live_server.url
+    # The Content-Security-Policy is on in these tests too: whatever it blocks (an inline
+    # script or style, an eval) Chromium reports on the console, and the test fails.
+    blocked = []
+    tab.on("console", lambda message: blocked.append(message.text) if "Content Security Policy" in message.text else None)
     yield tab
     context.close()
+    assert not blocked, "blocked by the Content-Security-Policy:\n" + "\n".join(blocked)
 
 
 @pytest.fixture

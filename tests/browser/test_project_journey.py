@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from tasks import projects
 from tasks.models import State, Task
@@ -62,6 +63,7 @@ def test_head_records_progress_with_a_photo_and_the_bar_moves(page, cast, depart
     assert "李建华" in update.inner_text() and "20 → 75" in update.inner_text()
     photo = update.locator(".evidence-list img")
     photo.wait_for()
+    expect(photo).to_have_js_property("complete", True)  # loading="lazy": it may still be on its way
     # The browser loaded the image through the evidence view: a decoded 64×48 picture.
     assert page.evaluate("img => [img.complete, img.naturalWidth, img.naturalHeight]", photo.element_handle()) == [
         True, 64, 48,
