@@ -1,4 +1,4 @@
-"""The nine report card figures for a scope and period, by unit, over time, and compared.
+"""The report card figures for a scope and period, by unit, over time, and compared.
 
 Every function takes `source`: LIVE counts the records now; ROLLUP sums the daily rollups
 (as of their last rebuild); AUTO (the default) uses the rollups while they are at most
@@ -6,9 +6,9 @@ rollups.MAX_STALENESS old and counts live otherwise. A card says which it used a
 "as of" moment. "Overdue" is always counted live at `now`.
 
 Query counts, constant whatever the rows, units or steps (tests/tasks/test_reportcard_rollups.py):
-a card is 3 from the rollups (refresh row, one sum, overdue) or 6 live (five families,
-overdue), 7 under AUTO when it falls back to live; by department or township one more
-(the list of units); a trend 2 or 5 (no overdue); a comparison the card, the previous
+a card is 3 from the rollups (refresh row, one sum, overdue) or 8 live (seven dated
+families, overdue), 9 under AUTO when it falls back to live; by department or township
+one more (the list of units); a trend 2 or 7 (no overdue); a comparison the card, the previous
 period's (without overdue) and the units' average.
 """
 
@@ -64,6 +64,8 @@ class Card:
     as_of: dt.datetime
     source: str
     units: int = 1
+    # Overdue tasks left out by approved score exclusions (核减), counted with `overdue`.
+    overdue_excluded: int | None = None
 
     def __getitem__(self, code: str):
         figure = FIGURES[code]
@@ -73,6 +75,15 @@ class Card:
                 return value
             return value / self.units if self.units else None
         return Rate(self.counters[figure.numerator], self.counters[figure.denominator])
+
+    def excluded(self, code: str) -> int | None:
+        """How many records score exclusions (核减) took out of a figure (a rate: of its denominator); None if none can."""
+        figure = FIGURES[code]
+        if not figure.excludable:
+            return None
+        if code == "overdue":
+            return self.overdue_excluded
+        return self.counters[figure.family.excluded_counter]
 
     @property
     def figures(self) -> dict:
@@ -102,6 +113,9 @@ class Card:
                 details[code] = {"numerator": value.numerator, "denominator": value.denominator}
             else:
                 data[code] = value
+            excluded = self.excluded(code)
+            if excluded:
+                details.setdefault(code, {})["excluded"] = excluded
         data["details"] = details
         return data
 
@@ -156,9 +170,12 @@ def report_card(scope: Scope, period: Period, *, now: dt.datetime | None = None,
 def _card(scope: Scope, period: Period, *, now, source, with_overdue: bool = True) -> Card:
     used, refresh = _resolve_source(source)
     counters = _dated(scope, period, used, grain=scope.kind).get((None, None))
-    overdue = _overdue(scope, now=now)[(None, None)]["overdue"] if with_overdue else None
+    overdue = _overdue(scope, now=now)[(None, None)] if with_overdue else {}
     as_of = refresh.as_of if refresh is not None else timezone.now()
-    return Card(scope, period, _filled(counters), overdue, as_of, used)
+    return Card(
+        scope, period, _filled(counters), overdue.get("overdue"), as_of, used,
+        overdue_excluded=overdue.get("overdue_excluded"),
+    )
 
 
 def _units(kind: str, seen: set) -> list:
@@ -184,6 +201,7 @@ def _by_unit(kind: str, period: Period, *, now, source: str) -> list[Card]:
             overdue.get((unit.pk, None), {}).get("overdue", 0),
             as_of,
             used,
+            overdue_excluded=overdue.get((unit.pk, None), {}).get("overdue_excluded", 0),
         )
         for unit in _units(kind, seen)
     ]
@@ -233,6 +251,7 @@ def units_average(kind: str, period: Period, *, now: dt.datetime | None = None, 
         for counter, value in card.counters.items():
             totals[counter] += value
     overdue = sum(card.overdue for card in cards)
+    overdue_excluded = sum(card.overdue_excluded or 0 for card in cards)
     first = cards[0] if cards else None
     return Card(
         city(),
@@ -242,6 +261,7 @@ def units_average(kind: str, period: Period, *, now: dt.datetime | None = None, 
         first.as_of if first else timezone.now(),
         first.source if first else LIVE,
         units=len(cards),
+        overdue_excluded=overdue_excluded,
     )
 
 

@@ -103,7 +103,7 @@ def _by_grain_at_once(family, first: dt.date, end: dt.date):
         result = []
         for values in cursor.fetchall():
             row = dict(zip(names, values, strict=True))
-            counters = {counter: row[counter] for counter in family.counters}
+            counters = {counter: row[counter] for counter in family.all_counters}
             day = to_date(row["rc_day"])
             if row["rc_township"] is not None:
                 result.append((TOWNSHIP, row["rc_township"], day, counters))
