@@ -11,6 +11,7 @@ stored under a random name and served only by tasks.views.exclusions after a per
 """
 
 import datetime as dt
+import os
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -33,17 +34,19 @@ def exclusion_evidence_check(upload) -> files.CheckedFile | None:
     """The evidence file checked by its content (PNG, JPEG or PDF only) and size; None without one."""
     if upload is None:
         return None
-    try:
-        checked = files.file_check(upload)
-    except DomainError as exc:
-        raise DomainError(exc.message, field="evidence") from exc
-    if checked.content_type not in EVIDENCE_TYPES:
+    upload.seek(0)
+    found = files.sniff(upload.read(16))
+    upload.seek(0)
+    if found is None or found[0] not in EVIDENCE_TYPES:
         raise DomainError(
             _("%(name)s is not a PNG or JPEG image or a PDF document (judged by its content, not its name).")
-            % {"name": checked.name},
+            % {"name": os.path.basename(getattr(upload, "name", "") or "")},
             field="evidence",
         )
-    return checked
+    try:
+        return files.file_check(upload)  # the size limits
+    except DomainError as exc:
+        raise DomainError(exc.message, field="evidence") from exc
 
 
 def task_request_exclusion(

@@ -26,6 +26,8 @@ from tasks.errors import DomainError
 from tasks.models import Action, Outcome, State, SupervisionLevel, Task, TaskAssist, TaskRequest
 from tasks.selectors import tasks_visible_to
 
+from .exclusion_section import exclusion_section
+
 
 def _merge_into(*, actor, task, target, note="", now=None):
     """The detail page's merge: this task is the duplicate, `target` the task it joins."""
@@ -142,6 +144,7 @@ def _render(request, task: Task, *, bound=None, status: int = 200):
         "merged_tasks": merged_tasks,
         "action_forms": _action_forms(task, user, actions, bound),
         "bound_action": bound[0] if bound else None,
+        "exclusions": exclusion_section(request, task),
     }
     return render(request, "tasks/detail.html", context, status=status)
 
