@@ -23,7 +23,7 @@ from feedback.models import CallbackResult
 from org.models import Department
 from tasks import forms, services
 from tasks.errors import DomainError
-from tasks.models import Action, Outcome, State, SupervisionLevel, Task, TaskAssist, TaskRequest
+from tasks.models import Action, Outcome, ScoreExclusion, State, SupervisionLevel, Task, TaskAssist, TaskRequest
 from tasks.selectors import tasks_visible_to
 
 from .exclusion_section import exclusion_section
@@ -215,6 +215,7 @@ def _label(choices, value) -> str:
     return str(choices(value).label) if value in choices.values else str(value)
 
 
+_EXCLUSION = (Action.REQUEST_EXCLUSION, Action.APPROVE_EXCLUSION, Action.REFUSE_EXCLUSION)
 _NEW_DEADLINE = (Action.ASSIGN, Action.APPROVE_EXTENSION, Action.REDO, Action.LOOK_BACK)
 
 
@@ -238,6 +239,10 @@ def _event_details(event, names: dict) -> list[str]:
         details.append(_("requested deadline: %(deadline)s") % {"deadline": _when(data["requested_deadline"])})
     elif event.action in _NEW_DEADLINE and data.get("deadline"):
         details.append(_("deadline: %(deadline)s") % {"deadline": _when(data["deadline"])})
+    if event.action in _EXCLUSION and data.get("reason"):
+        details.append(_("score exclusion: %(reason)s, %(department)s") % {
+            "reason": _label(ScoreExclusion.Reason, data["reason"]), "department": names.get(data.get("department"), "?"),
+        })
     if event.action == Action.MERGE and data.get("merged_into"):
         details.append(_("merged into task #%(id)s") % {"id": data["merged_into"]})
     elif event.action == Action.MERGE and data.get("merged"):

@@ -186,6 +186,7 @@ def test_apply_on_the_task_page_and_decide_in_the_queue(client, cast, task, medi
     assert done.status_code == 302 and done["Location"] == reverse("tasks:exclusions")
     assert ScoreExclusion.objects.get().status == Status.APPROVED
     assert 'id="no-pending-exclusions"' in client.get(reverse("tasks:exclusions")).text
+    assert "score exclusion: beyond policy, 住建局" in client.get(detail).text  # on the timeline
     assert [e.action for e in TaskEvent.objects.filter(task=task).order_by("at", "pk")][-2:] == [
         Action.REQUEST_EXCLUSION, Action.APPROVE_EXCLUSION,
     ]
