@@ -90,7 +90,7 @@ import datetime as dt
 from collections.abc import Callable
 
 from django.db import connection
-from django.db.models import Exists, F, Func, IntegerField, OuterRef, Q
+from django.db.models import BooleanField, Expression, F, Func, IntegerField, Q, Subquery
 from django.db.models.functions import TruncDate
 from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
@@ -192,15 +192,41 @@ def same_working_day_q(event: str, response: str, first: dt.date, last: dt.date)
     return answered & (same_date_or_earlier | after_days_off)
 
 
-def pair_exists(queryset, task_path: str, department_path: str, task_column: str = "task_id") -> Q:
-    """A row of `queryset` names this record's (task, department) pair.
+class PairIn(Expression):
+    """COALESCE((task, department) IN (SELECT task_id, department_id ...), false): is the pair among the rows?
 
-    The uncorrelated IN comes first: PostgreSQL hashes it once, so the correlated EXISTS
-    runs only for the few records whose task appears in `queryset` at all, not per row.
+    One uncorrelated subquery, which PostgreSQL hashes once per query; a correlated EXISTS
+    would be costed (and planned, with JIT) as a probe per row. COALESCE makes a row with a
+    NULL in the pair (a suggestion without a task) "not among them" rather than unknown, so
+    the negation counts it.
     """
-    return Q(**{f"{task_path}__in": queryset.values(task_column)}) & Q(
-        Exists(queryset.filter(**{task_column: OuterRef(task_path), "department_id": OuterRef(department_path)}))
-    )
+
+    output_field = BooleanField()
+    conditional = True
+
+    def __init__(self, task_path: str, department_path: str, queryset):
+        super().__init__()
+        self.task, self.department = F(task_path), F(department_path)
+        self.subquery = Subquery(queryset.values("task_id", "department_id"), output_field=IntegerField())
+
+    def get_source_expressions(self):
+        return [self.task, self.department, self.subquery]
+
+    def set_source_expressions(self, expressions):
+        self.task, self.department, self.subquery = expressions
+
+    def as_sql(self, compiler, connection, **extra):
+        task, task_params = compiler.compile(self.task)
+        department, department_params = compiler.compile(self.department)
+        subquery, subquery_params = compiler.compile(self.subquery)
+        return f"COALESCE(({task}, {department}) IN {subquery}, false)", (
+            *task_params, *department_params, *subquery_params,
+        )
+
+
+def pair_exists(queryset, task_path: str, department_path: str) -> Q:
+    """A row of `queryset` names this record's (task, department) pair."""
+    return Q(PairIn(task_path, department_path, queryset))
 
 
 def excluded_q(record: str) -> Q:
