@@ -20,6 +20,7 @@ over another of the same family, so numerator and denominator are the same rows:
 | returns_refused     | returns_refused      |                     | return requests refused, decided_at |
 | assist_parts        | assists              |                     | assisting parts by task assigned_at |
 | assist_on_time_rate | assists_on_time      | assists             | assisting parts by task assigned_at |
+| assist_overdue      | assists_overdue      |                     | assisting parts past due, now       |
 
 Beside each counter of an excludable family there is `<family>_excluded`: the rows left
 out by approved score exclusions (核减), the "核减 N" beside a figure.
@@ -63,6 +64,8 @@ Decisions (DOMAIN.md leaves them open):
   the city's and the township's), never in the lead's. "On time": the assisting reply came
   no later than its sub-deadline (a part without a sub-deadline is on time once replied).
   A part not yet replied is not on time, so the missed list holds the late and the open ones.
+  "Assisting parts overdue" is "now", like "overdue": parts not replied whose sub-deadline
+  has passed, on tasks still on the lead's handling clock (as the task page flags them).
 - Score exclusions (核减, tasks.models.ScoreExclusion): a record counts for a department
   through one (task, department) pair: a task and its lead department; a suggestion or a
   callback and its task's lead department; a return request and the department that filed
@@ -292,6 +295,8 @@ class Family:
             return Q(kind=TaskRequest.Kind.RETURN, status=TaskRequest.Status.REFUSED, decided_at__isnull=False)
         if self.name == "assists":
             return Q(task__lead_department__isnull=False, task__assigned_at__isnull=False)
+        if self.name == "assists_overdue":
+            return Q(task__state__in=HANDLING_STATES, replied_at__isnull=True, deadline__lt=now or timezone.now())
         return Q()
 
     def in_period(self, first: dt.date, end: dt.date) -> Q:
@@ -374,11 +379,14 @@ FAMILIES = {
             excludable=False,
         ),
         Family("overdue", TASK, None, {"overdue": None}),
+        Family("assists_overdue", ASSIST, None, {"assists_overdue": None}, excludable=False),
     )
 }
 
 # The period-bound families, which the daily rollups store.
 DATED_FAMILIES = tuple(f for f in FAMILIES.values() if f.date_field is not None)
+# The families counted "now", whatever the period: never stored in the rollups.
+NOW_FAMILIES = tuple(f for f in FAMILIES.values() if f.date_field is None)
 COUNTER_FAMILY = {counter: family for family in FAMILIES.values() for counter in family.all_counters}
 DATED_COUNTERS = tuple(counter for family in DATED_FAMILIES for counter in family.all_counters)
 
@@ -426,6 +434,7 @@ FIGURES = {
         FigureDef("returns_refused", _("returns refused"), COUNT, "returns_refused"),
         FigureDef("assist_parts", _("assisting parts assigned"), COUNT, "assists"),
         FigureDef("assist_on_time_rate", _("assisting replies on time"), RATE, "assists_on_time", "assists"),
+        FigureDef("assist_overdue", _("assisting parts overdue"), COUNT, "assists_overdue"),
     )
 }
 FIGURE_CODES = tuple(FIGURES)

@@ -6,9 +6,10 @@ rollups.MAX_STALENESS old and counts live otherwise. A card says which it used a
 "as of" moment. "Overdue" is always counted live at `now`.
 
 Query counts, constant whatever the rows, units or steps (tests/tasks/test_reportcard_rollups.py):
-a card is 3 from the rollups (refresh row, one sum, overdue) or 8 live (seven dated
-families, overdue), 9 under AUTO when it falls back to live; by department or township
-one more (the list of units); a trend 2 or 7 (no overdue); a comparison the card, the previous
+a card is 4 from the rollups (refresh row, one sum, overdue, assisting parts overdue) or
+9 live (seven dated families and the two "now" ones), 10 under AUTO when it falls back to
+live; by department or township one more (the list of units); a trend 2 or 7 (no "now"
+figures); a comparison the card, the previous
 period's (without overdue) and the units' average.
 """
 
@@ -25,7 +26,7 @@ from tasks.errors import DomainError
 
 from . import periods as periods_
 from .counting import count_dated, count_family
-from .definitions import COUNT, DATED_COUNTERS, FIGURE_CODES, FIGURES, FAMILIES
+from .definitions import COUNT, DATED_COUNTERS, FIGURE_CODES, FIGURES, NOW_FAMILIES
 from .periods import Period
 from .rollups import fresh_refresh, latest_refresh, rollup_counters
 from .scopes import CITY, DEPARTMENT, TOWNSHIP, Scope, city, for_department, for_township
@@ -70,7 +71,8 @@ class Card:
     def __getitem__(self, code: str):
         figure = FIGURES[code]
         if figure.kind == COUNT:
-            value = self.overdue if code == "overdue" else self.counters[figure.numerator]
+            # A "now" figure other than overdue is missing (None) from previous periods and trends.
+            value = self.overdue if code == "overdue" else self.counters.get(figure.numerator)
             if value is None or self.units == 1:
                 return value
             return value / self.units if self.units else None
@@ -158,8 +160,22 @@ def _filled(counters: dict | None) -> dict[str, int]:
     return {**_zero(), **(counters or {})}
 
 
+def _zero_now() -> dict[str, int]:
+    return {counter: 0 for family in NOW_FAMILIES for counter in family.all_counters}
+
+
 def _overdue(scope: Scope | None, *, now, group: str | None = None) -> dict:
-    return count_family(FAMILIES["overdue"], scope=scope, first=None, end=None, group=group, now=now)
+    """The "now" counters (overdue tasks, overdue assisting parts) by (unit id, bucket); one query per family."""
+    merged: dict = {}
+    for family in NOW_FAMILIES:
+        for key, counters in count_family(family, scope=scope, first=None, end=None, group=group, now=now).items():
+            merged.setdefault(key, {}).update(counters)
+    return merged
+
+
+def _now_counters(counters: dict) -> dict:
+    """The "now" counters a card keeps beside its period's (overdue has its own fields)."""
+    return {name: value for name, value in counters.items() if not name.startswith("overdue")}
 
 
 def report_card(scope: Scope, period: Period, *, now: dt.datetime | None = None, source: str = AUTO) -> Card:
@@ -170,10 +186,10 @@ def report_card(scope: Scope, period: Period, *, now: dt.datetime | None = None,
 def _card(scope: Scope, period: Period, *, now, source, with_overdue: bool = True) -> Card:
     used, refresh = _resolve_source(source)
     counters = _dated(scope, period, used, grain=scope.kind).get((None, None))
-    overdue = _overdue(scope, now=now)[(None, None)] if with_overdue else {}
+    overdue = _overdue(scope, now=now).get((None, None), {}) if with_overdue else {}
     as_of = refresh.as_of if refresh is not None else timezone.now()
     return Card(
-        scope, period, _filled(counters), overdue.get("overdue"), as_of, used,
+        scope, period, {**_filled(counters), **_now_counters(overdue)}, overdue.get("overdue"), as_of, used,
         overdue_excluded=overdue.get("overdue_excluded"),
     )
 
@@ -197,7 +213,7 @@ def _by_unit(kind: str, period: Period, *, now, source: str) -> list[Card]:
         Card(
             scope_of(unit),
             period,
-            _filled(grouped.get((unit.pk, None))),
+            {**_filled(grouped.get((unit.pk, None))), **_now_counters(_zero_now() | overdue.get((unit.pk, None), {}))},
             overdue.get((unit.pk, None), {}).get("overdue", 0),
             as_of,
             used,
@@ -249,7 +265,7 @@ def units_average(kind: str, period: Period, *, now: dt.datetime | None = None, 
     totals = _zero()
     for card in cards:
         for counter, value in card.counters.items():
-            totals[counter] += value
+            totals[counter] = totals.get(counter, 0) + value
     overdue = sum(card.overdue for card in cards)
     overdue_excluded = sum(card.overdue_excluded or 0 for card in cards)
     first = cards[0] if cards else None

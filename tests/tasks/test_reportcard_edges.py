@@ -60,6 +60,7 @@ def test_an_empty_period_has_zero_counts_and_no_rates(departments, township):
     figures = card(city(), "2021-07").figures
     assert {code: value for code, value in figures.items() if not hasattr(value, "rate")} == {
         "received": 0, "assigned": 0, "closed": 0, "overdue": 0, "returns_refused": 0, "assist_parts": 0,
+        "assist_overdue": 0,
     }
     for code in ("closure_rate", "on_time_rate", "timely_acceptance", "same_day_assignment", "satisfaction",
                  "return_rate", "assist_on_time_rate"):

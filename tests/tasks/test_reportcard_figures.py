@@ -265,11 +265,15 @@ def recount(scope, period, *, now=NOW) -> dict[str, set[int]]:
     result["assists_on_time"] = ids(
         a for a in parts if a.replied_at is not None and (a.deadline is None or a.replied_at <= a.deadline)
     )
+    result["assists_overdue"] = ids(
+        a for a in assists
+        if a.task.state in HANDLING_STATES and a.replied_at is None and a.deadline is not None and a.deadline < now
+    )
     return result
 
 
 def excluded_counter(figure):
-    return None if figure.code in ("received", "assist_parts", "assist_on_time_rate") else (
+    return None if figure.code in ("received", "assist_parts", "assist_on_time_rate", "assist_overdue") else (
         figure.base.split("_")[0] if figure.base != "returns_refused" else "returns_refused"
     ) + "_excluded"
 
@@ -384,7 +388,7 @@ def test_a_trend_is_the_cards_of_its_steps(world, source):
         assert card.overdue is None
         expected = recount(scope, card.period)
         for counter in expected:
-            if not counter.startswith("overdue"):
+            if not counter.startswith(("overdue", "assists_overdue")):
                 assert card.counters[counter] == len(expected[counter]), (card.period, counter)
 
 

@@ -94,3 +94,21 @@ def test_assisting_parts_count_in_the_assisting_departments_card(story, departme
     # Never in the lead's card.
     assert report_card(for_department(departments.zhujian), OCTOBER, now=NOW, source=source)["assist_parts"] == 0
     assert report_card(city(), OCTOBER, now=NOW, source=source)["assist_parts"] == 2
+
+
+def test_assisting_parts_overdue_now(cast, departments, township):
+    late, answered, closed = (TaskFactory(township=township) for _ in range(3))
+    for task in (late, answered, closed):
+        services.task_assign(actor=cast.supervisor, task=task, lead_department=departments.zhujian,
+                             assisting_departments=[departments.chengguan], deadline_days=3, now=at(11))
+    services.task_assist_reply(actor=cast.handler_chengguan, task=answered, reply="已配合", now=at(25))
+    TaskAssist.objects.filter(task=closed).update(deadline=at(12))
+    closed.state = "closed"
+    closed.save(update_fields=["state"])  # off the handling clock: no longer overdue
+    chengguan = for_department(departments.chengguan)
+    card = report_card(chengguan, OCTOBER, now=NOW, source=LIVE)
+    assert card["assist_overdue"] == 1
+    assert ids("assist_overdue", chengguan) == {TaskAssist.objects.get(task=late).pk}
+    assert report_card(for_department(departments.zhujian), OCTOBER, now=NOW, source=LIVE)["assist_overdue"] == 0
+    # "Now": before the sub-deadline nothing is overdue, whatever the period.
+    assert report_card(chengguan, OCTOBER, now=at(12), source=LIVE)["assist_overdue"] == 0

@@ -43,7 +43,7 @@ from tasks.reportcards.scopes import DEPARTMENT
 from . import data
 
 # Figures where a rise is bad news, and one that is neither good nor bad.
-LOWER_IS_BETTER = {"overdue", "return_rate", "returns_refused"}
+LOWER_IS_BETTER = {"overdue", "return_rate", "returns_refused", "assist_overdue"}
 NEUTRAL = {"received"}
 # At most this many year links in the picker.
 MAX_YEAR_LINKS = 8
