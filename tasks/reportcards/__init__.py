@@ -7,7 +7,8 @@
     records_for("closure_rate", card.scope, card.period, part="denominator")  # the 61000 tasks
 
 Modules: periods (what "2021-Q3" means), scopes (city / department / township),
-definitions (what each figure counts), counting (live aggregate queries), rollups
+definitions (what each figure counts; conditions: the score exclusion and return tests),
+counting (live aggregate queries), rollups
 (daily pre-aggregates and their refresh), figures (cards, rankings, trends,
 comparisons), drilldown (figure → records), permissions (who sees which card).
 """

@@ -93,7 +93,7 @@ import datetime as dt
 from collections.abc import Callable
 
 from django.db import connection
-from django.db.models import BooleanField, Expression, F, Func, IntegerField, Q, Subquery
+from django.db.models import F, Func, IntegerField, Q
 from django.db.models.functions import TruncDate
 from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
@@ -101,20 +101,14 @@ from django.utils.translation import gettext_lazy as _
 
 from feedback.models import Callback, CallbackResult, Suggestion
 from tasks import calendar
-from tasks.models import HANDLING_STATES, ScoreExclusion, State, Task, TaskAssist, TaskRequest
+from tasks.models import HANDLING_STATES, State, Task, TaskAssist, TaskRequest
 
+from .conditions import assist_on_time_q, excluded_q, returned_by_lead_q
 from .periods import local_midnight
 from .scopes import ASSIST, CALLBACK, REQUEST, SUGGESTION, TASK
 
 MODELS = {SUGGESTION: Suggestion, TASK: Task, CALLBACK: Callback, REQUEST: TaskRequest, ASSIST: TaskAssist}
 
-# (task, department) of each excludable record: the pair a score exclusion names.
-EXCLUSION_PATHS = {
-    SUGGESTION: ("task", "task__lead_department"),
-    TASK: ("pk", "lead_department"),
-    CALLBACK: ("task", "task__lead_department"),
-    REQUEST: ("task", "department"),
-}
 
 SATISFIED_RESULTS = (CallbackResult.SATISFIED, CallbackResult.BASICALLY_SATISFIED)
 
@@ -193,60 +187,6 @@ def same_working_day_q(event: str, response: str, first: dt.date, last: dt.date)
             }
         )
     return answered & (same_date_or_earlier | after_days_off)
-
-
-class PairIn(Expression):
-    """COALESCE((task, department) IN (SELECT task_id, department_id ...), false): is the pair among the rows?
-
-    One uncorrelated subquery, which PostgreSQL hashes once per query; a correlated EXISTS
-    would be costed (and planned, with JIT) as a probe per row. COALESCE makes a row with a
-    NULL in the pair (a suggestion without a task) "not among them" rather than unknown, so
-    the negation counts it.
-    """
-
-    output_field = BooleanField()
-    conditional = True
-
-    def __init__(self, task_path: str, department_path: str, queryset):
-        super().__init__()
-        self.task, self.department = F(task_path), F(department_path)
-        self.subquery = Subquery(queryset.values("task_id", "department_id"), output_field=IntegerField())
-
-    def get_source_expressions(self):
-        return [self.task, self.department, self.subquery]
-
-    def set_source_expressions(self, expressions):
-        self.task, self.department, self.subquery = expressions
-
-    def as_sql(self, compiler, connection, **extra):
-        task, task_params = compiler.compile(self.task)
-        department, department_params = compiler.compile(self.department)
-        subquery, subquery_params = compiler.compile(self.subquery)
-        return f"COALESCE(({task}, {department}) IN {subquery}, false)", (
-            *task_params, *department_params, *subquery_params,
-        )
-
-
-def pair_exists(queryset, task_path: str, department_path: str) -> Q:
-    """A row of `queryset` names this record's (task, department) pair."""
-    return Q(PairIn(task_path, department_path, queryset))
-
-
-def excluded_q(record: str) -> Q:
-    """The record's (task, department) pair has an approved score exclusion (核减)."""
-    approved = ScoreExclusion.objects.filter(status=ScoreExclusion.Status.APPROVED).order_by()
-    return pair_exists(approved, *EXCLUSION_PATHS[record])
-
-
-def returned_by_lead_q() -> Q:
-    """The task's lead department has filed a return request (退单) on it, whatever the decision."""
-    returns = TaskRequest.objects.filter(kind=TaskRequest.Kind.RETURN).order_by()
-    return pair_exists(returns, "pk", "lead_department")
-
-
-def assist_on_time_q() -> Q:
-    """An assisting department replied no later than its sub-deadline."""
-    return Q(replied_at__isnull=False) & (Q(deadline__isnull=True) | Q(replied_at__lte=F("deadline")))
 
 
 # --- Families and counters ------------------------------------------------------------

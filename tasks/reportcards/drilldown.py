@@ -92,4 +92,6 @@ def records_for_params(params: Mapping[str, str], *, now: dt.datetime | None = N
     return figure.code, scope, period, part, records_for(figure.code, scope, period, part=part, now=now)
 
 
-__all__ = ["DENOMINATOR", "EXCLUDED", "MISSED", "NUMERATOR", "PARTS", "link_params", "records_for", "records_for_params"]
+__all__ = [
+    "DENOMINATOR", "EXCLUDED", "MISSED", "NUMERATOR", "PARTS", "link_params", "records_for", "records_for_params",
+]

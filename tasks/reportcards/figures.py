@@ -79,7 +79,7 @@ class Card:
         return Rate(self.counters[figure.numerator], self.counters[figure.denominator])
 
     def excluded(self, code: str) -> int | None:
-        """How many records score exclusions (核减) took out of a figure (a rate: of its denominator); None if none can."""
+        """How many records score exclusions (核减) took out of a figure (of a rate's denominator); None if none can."""
         figure = FIGURES[code]
         if not figure.excludable:
             return None

@@ -3,10 +3,10 @@
 Each figure counts suggestions, tasks or callbacks; a scope narrows each of them by a
 path that depends on the record (see DOMAIN.md "Report card figures"):
 
-| scope      | suggestions             | tasks             | callbacks               | return requests | assisting parts |
-|------------|-------------------------|-------------------|-------------------------|-----------------|-----------------|
-| department | task's lead department  | lead department   | task's lead department  | the requester   | the assistant   |
-| township   | suggestion's township   | task's township   | task's township         | task's township | task's township |
+| scope      | suggestions            | tasks           | callbacks              | return requests | assisting parts |
+|------------|------------------------|-----------------|------------------------|-----------------|-----------------|
+| department | task's lead department | lead department | task's lead department | the requester   | the assistant   |
+| township   | suggestion's township  | task's township | task's township        | task's township | task's township |
 
 Texts (`parse_scope`, the CLI and page URLs): "city", "department:<code or name>",
 "township:<name or short name>". A department is found by its code (zhujian), its name

@@ -122,7 +122,9 @@ def exclusion_approve(
                    now=now or timezone.now())
 
 
-def exclusion_refuse(*, actor: User, exclusion: ScoreExclusion, note: str, now: dt.datetime | None = None) -> ScoreExclusion:
+def exclusion_refuse(
+    *, actor: User, exclusion: ScoreExclusion, note: str, now: dt.datetime | None = None
+) -> ScoreExclusion:
     """The supervisor refuses: nothing changes in the figures; the department may apply again."""
     note = clean_text(note, missing=_("Give the reason for refusing the score exclusion."))
     return _decide(actor=actor, exclusion=exclusion, status=Status.REFUSED, note=note, now=now or timezone.now())

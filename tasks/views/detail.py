@@ -241,7 +241,8 @@ def _event_details(event, names: dict) -> list[str]:
         details.append(_("deadline: %(deadline)s") % {"deadline": _when(data["deadline"])})
     if event.action in _EXCLUSION and data.get("reason"):
         details.append(_("score exclusion: %(reason)s, %(department)s") % {
-            "reason": _label(ScoreExclusion.Reason, data["reason"]), "department": names.get(data.get("department"), "?"),
+            "reason": _label(ScoreExclusion.Reason, data["reason"]),
+            "department": names.get(data.get("department"), "?"),
         })
     if event.action == Action.MERGE and data.get("merged_into"):
         details.append(_("merged into task #%(id)s") % {"id": data["merged_into"]})

@@ -45,7 +45,8 @@ def test_head_applies_supervisor_approves_card_shows_the_exclusion(page, cast, d
     page.click("#exclusion-request-submit")
     page.wait_for_url(re.compile(rf".*/tasks/{task.pk}/$"))
     exclusion = ScoreExclusion.objects.get()
-    assert page.locator(f'#task-exclusions [data-exclusion-id="{exclusion.pk}"]').get_attribute("data-status") == "pending"
+    item = page.locator(f'#task-exclusions [data-exclusion-id="{exclusion.pk}"]')
+    assert item.get_attribute("data-status") == "pending"
     screenshot(page, "exclusion-applied")
 
     _log_in(page, "supervisor")

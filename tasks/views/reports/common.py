@@ -210,7 +210,8 @@ def change_of(code: str, now, before) -> dict | None:
 
 
 def figure_rows(card: Card, *, previous: Card | None = None, average: Card | None = None) -> list[dict]:
-    """The figures, each with its text, its "核减 N" when score exclusions took records out, its records' links, and optionally its comparisons."""
+    """The figures, each with its text, its records' links, its "核减 N" when score exclusions took
+    records out, and optionally its comparisons."""
     rows = []
     for code in FIGURE_CODES:
         figure, value = FIGURES[code], card[code]
