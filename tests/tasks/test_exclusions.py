@@ -1,12 +1,15 @@
 """考核核减: who may apply and decide, the timeline, the evidence file, and what an approval does to the report cards."""
 
 import datetime as dt
+import io
+import json
 import re
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.urls import reverse
 
 from tasks.errors import DomainError
@@ -274,3 +277,14 @@ def test_an_exclusion_stops_counting_once_another_department_leads_the_task(cast
     figures, card = _figures(for_department(departments.chengguan))
     assert figures["assigned"] == 1 and card.excluded("assigned") == 0
     assert _figures(city())[1].excluded("assigned") == 0
+
+
+def test_the_command_reports_the_excluded_records_beside_each_figure(cast, departments, task):
+    exclusion_approve(actor=cast.supervisor, exclusion=apply(cast, task))
+    out = io.StringIO()
+    call_command("report_card", "--scope", "department", "zhujian", "--period", "2021-10", "--live", stdout=out)
+    data = json.loads(out.getvalue())
+    assert (data["assigned"], data["closed"], data["closure_rate"]) == (0, 0, None)
+    assert data["details"]["assigned"] == {"excluded": 1}
+    assert data["details"]["closure_rate"] == {"numerator": 0, "denominator": 0, "excluded": 1}
+    assert "excluded" not in data["details"].get("received", {})
