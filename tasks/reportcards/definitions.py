@@ -109,7 +109,6 @@ from .scopes import ASSIST, CALLBACK, REQUEST, SUGGESTION, TASK
 
 MODELS = {SUGGESTION: Suggestion, TASK: Task, CALLBACK: Callback, REQUEST: TaskRequest, ASSIST: TaskAssist}
 
-
 SATISFIED_RESULTS = (CallbackResult.SATISFIED, CallbackResult.BASICALLY_SATISFIED)
 
 
@@ -206,7 +205,7 @@ class Family:
 
     name: str
     record: str
-    date_field: str | None  # None: not tied to the period (overdue)
+    date_field: str | None  # None: not tied to the period ("now": overdue tasks and assisting parts)
     counters: dict[str, Condition]
     excludable: bool = True
 

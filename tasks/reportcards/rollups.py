@@ -13,7 +13,10 @@ refresh row's `as_of` says which moment the figures describe. A beat job should 
 it every few minutes; figures.py reads the rollups only while they are at most
 MAX_STALENESS old, and counts live otherwise, so a figure is never staler than that.
 
-"Overdue" is not stored: it is "now", counted live from an index on (state, deadline).
+"Overdue" is not stored: it is "now", counted live from an index on (state, deadline); nor
+are the assisting parts overdue, "now" too. Score exclusions are: each excludable family's
+`<family>_excluded` counter is rebuilt with the rest, so an approval shows in the rollups
+at the next rebuild (at most MAX_STALENESS later), like any other change of the records.
 """
 
 from __future__ import annotations
