@@ -7,7 +7,7 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from feedback.models import ImportJob
-from tasks.models import ReplyTemplate, State
+from tasks.models import ReplyTemplate, ScoreExclusion, State
 from tasks.models.projects import (
     AccountabilitySuggestion,
     Evidence,
@@ -67,6 +67,12 @@ def build_world(cast, departments, township) -> types.SimpleNamespace:
     job.file.save("import.xlsx", ContentFile(b"PK\x03\x04"), save=False)
     job.error_report.save("import-errors.csv", ContentFile("行,错误\n2,联系电话\n".encode()), save=True)
 
+    exclusion = ScoreExclusion(
+        task=task, department=zhujian, reason=ScoreExclusion.Reason.UNREASONABLE, text="诉求不合理",
+        requested_by=cast.handler_zhujian, evidence_name="photo.png", evidence_type="image/png",
+    )
+    exclusion.evidence.save("photo.png", ContentFile(PNG), save=True)
+
     notification = Notification.objects.create(
         recipient=cast.handler_zhujian, task=task, level=list(ReminderLevel)[0], deadline=task.deadline
     )
@@ -76,5 +82,5 @@ def build_world(cast, departments, township) -> types.SimpleNamespace:
     return types.SimpleNamespace(
         reply_template=reply_template, task=task, suggestion=suggestion, project=project, indicator=indicator, evidence=evidence,
         episode=episode, mechanism=mechanism, accountability=accountability, job=job,
-        notification=notification, township=township, department=zhujian, today=today,
+        notification=notification, exclusion=exclusion, township=township, department=zhujian, today=today,
     )

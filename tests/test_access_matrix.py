@@ -104,6 +104,18 @@ ACCESS = {
     "tasks:action": action(args=lambda w: {"pk": w.task.pk, "action": "accept"}, handler_chengguan=404),
     "tasks:dispatch": page(403, supervisor=200),
     "tasks:same_day": page(403, supervisor=200, leader=200),
+    "tasks:exclusions": page(403, supervisor=200),
+    "tasks:exclusion_request": action(
+        args=task, handler_chengguan=404, registrar=409, supervisor=409, leader=409, admin=409
+    ),
+    "tasks:exclusion_decide": action(
+        args=lambda w: {"pk": w.exclusion.pk},
+        handler_chengguan=404, registrar=404, head_zhujian=409, handler_zhujian=409, leader=409, admin=409,
+    ),
+    "tasks:exclusion_evidence": page(
+        404, args=lambda w: {"pk": w.exclusion.pk},
+        handler_zhujian=200, head_zhujian=200, supervisor=200, leader=200, admin=200,
+    ),
     "tasks:notifications": page(),
     "tasks:notification_read": action(
         args=lambda w: {"pk": w.notification.pk},

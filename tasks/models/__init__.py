@@ -1,5 +1,6 @@
 from .rollups import *  # noqa: F401,F403  (report card rollups: owned by the report card engine)
 from .reminders import *  # noqa: F401,F403  (reminders: owned by the reminder engine)
+from .exclusions import ScoreExclusion
 from .calendar import CalendarDay, DeadlineRule, LimitUnit
 from .projects import Indicator, Mechanism, Project, TvEpisode
 from .replies import LeaderInstruction, ReplyTemplate
@@ -30,6 +31,7 @@ __all__ = [
     "Outcome",
     "Project",
     "ReplyTemplate",
+    "ScoreExclusion",
     "State",
     "SupervisionLevel",
     "Task",

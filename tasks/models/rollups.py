@@ -37,6 +37,16 @@ class ReportCardDay(models.Model):
     closed_on_time = models.PositiveIntegerField(default=0)
     callbacks = models.PositiveIntegerField(default=0)
     callbacks_satisfied = models.PositiveIntegerField(default=0)
+    assigned_returned = models.PositiveIntegerField(default=0)
+    returns_refused = models.PositiveIntegerField(default=0)
+    assists = models.PositiveIntegerField(default=0)
+    assists_on_time = models.PositiveIntegerField(default=0)
+    # Rows of each family left out by approved score exclusions (核减).
+    registered_excluded = models.PositiveIntegerField(default=0)
+    assigned_excluded = models.PositiveIntegerField(default=0)
+    closed_excluded = models.PositiveIntegerField(default=0)
+    callbacks_excluded = models.PositiveIntegerField(default=0)
+    returns_refused_excluded = models.PositiveIntegerField(default=0)
 
     class Meta:
         verbose_name = _("report card day")

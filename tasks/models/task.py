@@ -273,6 +273,9 @@ class Action(models.TextChoices):
     MERGE = "merge", _("merged")
     LOOK_BACK = "look_back", _("reopened in look-back")
     INSTRUCT = "instruct", _("leader's instruction")
+    REQUEST_EXCLUSION = "request_exclusion", _("score exclusion requested")
+    APPROVE_EXCLUSION = "approve_exclusion", _("score exclusion approved")
+    REFUSE_EXCLUSION = "refuse_exclusion", _("score exclusion refused")
 
 
 class TaskEvent(models.Model):

@@ -1,4 +1,4 @@
-"""Report cards (成绩单): the nine figures of DOMAIN.md for a period and a scope, traceable to their records.
+"""Report cards (成绩单): the figures of DOMAIN.md (and issue 9) for a period and a scope, traceable to their records.
 
     from tasks.reportcards import parse_period, parse_scope, report_card, records_for
 
@@ -7,13 +7,14 @@
     records_for("closure_rate", card.scope, card.period, part="denominator")  # the 61000 tasks
 
 Modules: periods (what "2021-Q3" means), scopes (city / department / township),
-definitions (what each figure counts), counting (live aggregate queries), rollups
+definitions (what each figure counts; conditions: the score exclusion and return tests),
+counting (live aggregate queries), rollups
 (daily pre-aggregates and their refresh), figures (cards, rankings, trends,
 comparisons), drilldown (figure → records), permissions (who sees which card).
 """
 
 from .definitions import FIGURE_CODES, FIGURES
-from .drilldown import DENOMINATOR, MISSED, NUMERATOR, link_params, records_for, records_for_params
+from .drilldown import DENOMINATOR, EXCLUDED, MISSED, NUMERATOR, link_params, records_for, records_for_params
 from .figures import (
     AUTO,
     LIVE,
@@ -39,6 +40,7 @@ __all__ = [
     "Card",
     "Comparison",
     "DENOMINATOR",
+    "EXCLUDED",
     "FIGURES",
     "FIGURE_CODES",
     "LIVE",

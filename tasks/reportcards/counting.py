@@ -25,7 +25,7 @@ Key = tuple  # (unit id or None, bucket date or None)
 def count_expressions(family: Family, first: dt.date, last: dt.date) -> dict:
     """Counter name → Count expression, for events between the local dates `first` and `last`."""
     result = {}
-    for counter in family.counters:
+    for counter in family.all_counters:
         condition = family.condition(counter, first, last)
         # COUNT(*), not COUNT(id), where Django allows it: an index holding the columns of
         # the WHERE clause (overdue: state, deadline) then answers without the table.
@@ -92,7 +92,7 @@ def count_family(
     result = {}
     for row in rows.annotate(**keys).values(*keys).annotate(**aggregates):
         key = (row.get("unit"), to_date(row["bucket"]) if to_date else None)
-        result[key] = {counter: row[counter] for counter in family.counters}
+        result[key] = {counter: row[counter] for counter in family.all_counters}
     return result
 
 
@@ -104,7 +104,7 @@ def count_dated(
     group: str | None = None,
     bucket: str | None = None,
 ) -> dict[Key, dict[str, int]]:
-    """All period-bound counters (five queries), merged by (unit id, bucket); missing counters are 0."""
+    """All period-bound counters (one query per dated family), merged by (unit id, bucket); missing counters are 0."""
     merged: dict[Key, dict[str, int]] = defaultdict(dict)
     for family in DATED_FAMILIES:
         counted = count_family(family, scope=scope, first=first, end=end, group=group, bucket=bucket)

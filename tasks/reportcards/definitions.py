@@ -16,6 +16,14 @@ over another of the same family, so numerator and denominator are the same rows:
 | timely_acceptance   | assigned_timely      | assigned            | tasks by assigned_at, with a lead   |
 | same_day_assignment | registered_same_day  | registered          | suggestions by registered_at        |
 | satisfaction        | callbacks_satisfied  | callbacks           | callbacks by called_at              |
+| return_rate         | assigned_returned    | assigned            | tasks by assigned_at, with a lead   |
+| returns_refused     | returns_refused      |                     | return requests refused, decided_at |
+| assist_parts        | assists              |                     | assisting parts by task assigned_at |
+| assist_on_time_rate | assists_on_time      | assists             | assisting parts by task assigned_at |
+| assist_overdue      | assists_overdue      |                     | assisting parts past due, now       |
+
+Beside each counter of an excludable family there is `<family>_excluded`: the rows left
+out by approved score exclusions (核减), the "核减 N" beside a figure.
 
 Decisions (DOMAIN.md leaves them open):
 
@@ -43,6 +51,31 @@ Decisions (DOMAIN.md leaves them open):
   later than that deadline. A suggestion merged into a task that was already assigned
   counts as assigned at once.
 - "satisfaction": callbacks in the period whose result is satisfied or basically satisfied.
+- "return rate" (退单率): of the tasks assigned in the period (the "assigned" figure's
+  tasks), those on which their lead department has filed a return request (退单), pending,
+  refused or approved. An approved return takes the task away from the department (it has
+  no lead until it is reassigned), so it leaves that department's assigned tasks and this
+  figure with them: the rate measures returns filed on tasks that stayed with the
+  department, which is what a supervisor holds against it.
+- "returns refused" (退单驳回数): return requests filed by the scope's department (for a
+  township: on its tasks) that the supervisor refused, counted by the day of the refusal.
+- "assisting parts" (协办): the parts of assisting departments (TaskAssist) on tasks whose
+  latest assignment is in the period; they count in the assisting department's card (and
+  the city's and the township's), never in the lead's. "On time": the assisting reply came
+  no later than its sub-deadline (a part without a sub-deadline is on time once replied).
+  A part not yet replied is not on time, so the missed list holds the late and the open ones.
+  "Assisting parts overdue" is "now", like "overdue": parts not replied whose sub-deadline
+  has passed, on tasks still on the lead's handling clock (as the task page flags them).
+- Score exclusions (核减, tasks.models.ScoreExclusion): a record counts for a department
+  through one (task, department) pair: a task and its lead department; a suggestion or a
+  callback and its task's lead department; a return request and the department that filed
+  it. When the supervisor has approved an exclusion of that pair, the record is left out
+  of every figure that counts it: the department's, and the city's and the township's too,
+  so the departments still add up to the city. An exclusion applies only while the
+  department that applied leads the task: returned and reassigned, the task counts for the
+  new department. "Received" is what citizens sent and is never reduced; assisting parts
+  are the assisting department's own and cannot be excluded by the lead. Each excludable
+  figure reports how many records it left out ("核减 N"); the drilldown lists them.
 
 The working-day test needs no calendar table in the database. On PostgreSQL the ends of
 the working days (about 250 a year) go in as one array, and width_bucket() finds, by
@@ -68,12 +101,13 @@ from django.utils.translation import gettext_lazy as _
 
 from feedback.models import Callback, CallbackResult, Suggestion
 from tasks import calendar
-from tasks.models import HANDLING_STATES, State, Task
+from tasks.models import HANDLING_STATES, State, Task, TaskAssist, TaskRequest
 
+from .conditions import assist_on_time_q, excluded_q, returned_by_lead_q
 from .periods import local_midnight
-from .scopes import CALLBACK, SUGGESTION, TASK
+from .scopes import ASSIST, CALLBACK, REQUEST, SUGGESTION, TASK
 
-MODELS = {SUGGESTION: Suggestion, TASK: Task, CALLBACK: Callback}
+MODELS = {SUGGESTION: Suggestion, TASK: Task, CALLBACK: Callback, REQUEST: TaskRequest, ASSIST: TaskAssist}
 
 SATISFIED_RESULTS = (CallbackResult.SATISFIED, CallbackResult.BASICALLY_SATISFIED)
 
@@ -163,16 +197,30 @@ Condition = Callable[[dt.date, dt.date], Q] | None
 
 @dataclasses.dataclass(frozen=True)
 class Family:
-    """Rows of one record type whose date field falls in the period, and what is counted among them."""
+    """Rows of one record type whose date field falls in the period, and what is counted among them.
+
+    In an `excludable` family every counter leaves out the rows of approved score
+    exclusions, and one more counter, `excluded_counter`, counts those rows.
+    """
 
     name: str
     record: str
-    date_field: str | None  # None: not tied to the period (overdue)
+    date_field: str | None  # None: not tied to the period ("now": overdue tasks and assisting parts)
     counters: dict[str, Condition]
+    excludable: bool = True
 
     @property
     def model(self):
         return MODELS[self.record]
+
+    @property
+    def excluded_counter(self) -> str | None:
+        return f"{self.name}_excluded" if self.excludable else None
+
+    @property
+    def all_counters(self) -> tuple[str, ...]:
+        """The counters with, last, the count of excluded rows (what a rollup row stores)."""
+        return (*self.counters, *([self.excluded_counter] if self.excludable else []))
 
     def where(self, now: dt.datetime | None = None) -> Q:
         """The family's own condition, beyond its period and scope."""
@@ -182,6 +230,12 @@ class Family:
             return Q(state=State.CLOSED, closed_at__isnull=False)
         if self.name == "overdue":
             return Q(state__in=HANDLING_STATES, deadline__lt=now or timezone.now())
+        if self.name == "returns_refused":
+            return Q(kind=TaskRequest.Kind.RETURN, status=TaskRequest.Status.REFUSED, decided_at__isnull=False)
+        if self.name == "assists":
+            return Q(task__lead_department__isnull=False, task__assigned_at__isnull=False)
+        if self.name == "assists_overdue":
+            return Q(task__state__in=HANDLING_STATES, replied_at__isnull=True, deadline__lt=now or timezone.now())
         return Q()
 
     def in_period(self, first: dt.date, end: dt.date) -> Q:
@@ -190,15 +244,31 @@ class Family:
             return Q()
         return Q(**{f"{self.date_field}__gte": local_midnight(first), f"{self.date_field}__lt": local_midnight(end)})
 
-    def condition(self, counter: str, first: dt.date, last: dt.date) -> Q | None:
+    def excluded(self) -> Q | None:
+        """The rows left out by approved score exclusions; None in a family that cannot be excluded."""
+        return excluded_q(self.record) if self.excludable else None
+
+    def own_condition(self, counter: str, first: dt.date, last: dt.date) -> Q | None:
+        """The counter's condition among the family's rows, before exclusions."""
         build = self.counters[counter]
         return build(first, last) if build is not None else None
+
+    def condition(self, counter: str, first: dt.date, last: dt.date) -> Q | None:
+        """What `counter` counts among the family's rows: its own condition, less the excluded rows."""
+        if counter == self.excluded_counter:
+            return self.excluded()
+        own = self.own_condition(counter, first, last)
+        if not self.excludable:
+            return own
+        counted = ~self.excluded()
+        return counted if own is None else counted & own
 
 
 FAMILIES = {
     family.name: family
     for family in (
-        Family("received", SUGGESTION, "received_at", {"received": None}),
+        # What citizens sent is never reduced by a department's exclusion.
+        Family("received", SUGGESTION, "received_at", {"received": None}, excludable=False),
         Family(
             "registered",
             SUGGESTION,
@@ -217,6 +287,7 @@ FAMILIES = {
                 "assigned": None,
                 "assigned_closed": lambda first, last: Q(state=State.CLOSED),
                 "assigned_timely": lambda first, last: same_working_day_q("assigned_at", "accepted_at", first, last),
+                "assigned_returned": lambda first, last: returned_by_lead_q(),
             },
         ),
         Family(
@@ -237,14 +308,26 @@ FAMILIES = {
             "called_at",
             {"callbacks": None, "callbacks_satisfied": lambda first, last: Q(result__in=SATISFIED_RESULTS)},
         ),
+        Family("returns_refused", REQUEST, "decided_at", {"returns_refused": None}),
+        # An assisting part is the assisting department's own: the lead's exclusion does not reach it.
+        Family(
+            "assists",
+            ASSIST,
+            "task__assigned_at",
+            {"assists": None, "assists_on_time": lambda first, last: assist_on_time_q()},
+            excludable=False,
+        ),
         Family("overdue", TASK, None, {"overdue": None}),
+        Family("assists_overdue", ASSIST, None, {"assists_overdue": None}, excludable=False),
     )
 }
 
 # The period-bound families, which the daily rollups store.
 DATED_FAMILIES = tuple(f for f in FAMILIES.values() if f.date_field is not None)
-COUNTER_FAMILY = {counter: family for family in FAMILIES.values() for counter in family.counters}
-DATED_COUNTERS = tuple(counter for family in DATED_FAMILIES for counter in family.counters)
+# The families counted "now", whatever the period: never stored in the rollups.
+NOW_FAMILIES = tuple(f for f in FAMILIES.values() if f.date_field is None)
+COUNTER_FAMILY = {counter: family for family in FAMILIES.values() for counter in family.all_counters}
+DATED_COUNTERS = tuple(counter for family in DATED_FAMILIES for counter in family.all_counters)
 
 
 # --- Figures --------------------------------------------------------------------------
@@ -260,6 +343,19 @@ class FigureDef:
     numerator: str
     denominator: str | None = None
 
+    @property
+    def family(self) -> Family:
+        return COUNTER_FAMILY[self.numerator]
+
+    @property
+    def base(self) -> str:
+        """The counter whose rows the figure considers: a rate's denominator, a count's own."""
+        return self.denominator or self.numerator
+
+    @property
+    def excludable(self) -> bool:
+        return self.family.excludable
+
 
 FIGURES = {
     f.code: f
@@ -273,6 +369,11 @@ FIGURES = {
         FigureDef("timely_acceptance", _("timely acceptance rate"), RATE, "assigned_timely", "assigned"),
         FigureDef("same_day_assignment", _("same-day assignment rate"), RATE, "registered_same_day", "registered"),
         FigureDef("satisfaction", _("satisfaction rate"), RATE, "callbacks_satisfied", "callbacks"),
+        FigureDef("return_rate", _("return rate"), RATE, "assigned_returned", "assigned"),
+        FigureDef("returns_refused", _("returns refused"), COUNT, "returns_refused"),
+        FigureDef("assist_parts", _("assisting parts assigned"), COUNT, "assists"),
+        FigureDef("assist_on_time_rate", _("assisting replies on time"), RATE, "assists_on_time", "assists"),
+        FigureDef("assist_overdue", _("assisting parts overdue"), COUNT, "assists_overdue"),
     )
 }
 FIGURE_CODES = tuple(FIGURES)

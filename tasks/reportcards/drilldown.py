@@ -6,7 +6,9 @@ construction (and the rollups' figure once they are refreshed).
 
 Parts of a figure: a count has its records ("numerator"); a rate has its numerator (the
 tasks closed on time), its denominator (all tasks closed) and the rest ("missed": closed
-late), and numerator + missed == denominator.
+late), and numerator + missed == denominator. Any figure of an excludable family also has
+"excluded": the records approved score exclusions (核减) took out of it (of a rate's
+denominator), which no other part holds.
 """
 
 from __future__ import annotations
@@ -25,8 +27,8 @@ from .definitions import COUNT, COUNTER_FAMILY, FIGURES, FigureDef
 from .periods import Period, parse_period
 from .scopes import Scope, parse_scope
 
-NUMERATOR, DENOMINATOR, MISSED = "numerator", "denominator", "missed"
-PARTS = (NUMERATOR, DENOMINATOR, MISSED)
+NUMERATOR, DENOMINATOR, MISSED, EXCLUDED = "numerator", "denominator", "missed", "excluded"
+PARTS = (NUMERATOR, DENOMINATOR, MISSED, EXCLUDED)
 
 
 def _figure(code: str) -> FigureDef:
@@ -44,21 +46,33 @@ def records_for(
     """The suggestions, tasks or callbacks that `figure` counts for `scope` and `period` (`part` of a rate)."""
     definition = _figure(figure)
     if part not in PARTS:
-        raise DomainError(_("Unknown part %(part)s; use numerator, denominator or missed.") % {"part": part})
-    if definition.kind == COUNT and part != NUMERATOR:
+        raise DomainError(
+            _("Unknown part %(part)s; use numerator, denominator, missed or excluded.") % {"part": part}
+        )
+    if definition.kind == COUNT and part not in (NUMERATOR, EXCLUDED):
         raise DomainError(_("%(figure)s is a count; only its records can be listed.") % {"figure": definition.label})
     family = COUNTER_FAMILY[definition.numerator]
+    if part == EXCLUDED and not family.excludable:
+        raise DomainError(_("No score exclusion applies to %(figure)s.") % {"figure": definition.label})
     if family.date_field is not None and period is None:
         raise DomainError(_("Choose a period for %(figure)s.") % {"figure": definition.label})
     now = now or timezone.now()
-    if family.date_field is None:
-        return family_queryset(family, scope=scope, first=None, end=None, now=now)
-    rows = family_queryset(family, scope=scope, first=period.first, end=period.end_date, now=now)
-    counter = definition.denominator if part == DENOMINATOR else definition.numerator
-    condition = family.condition(counter, period.first, period.last)
-    if condition is None:
-        return rows
-    return rows.filter(~condition if part == MISSED else condition)
+    first, end = (period.first, period.end_date) if family.date_field is not None else (None, None)
+    rows = family_queryset(family, scope=scope, first=first, end=end, now=now)
+    # The working-day test needs the dates; a family without a period has no such counter.
+    low, high = (period.first, period.last) if family.date_field is not None else (None, None)
+    if part == EXCLUDED:
+        conditions = [family.excluded(), family.own_condition(definition.base, low, high)]
+    elif part == MISSED:
+        numerator = family.own_condition(definition.numerator, low, high)
+        conditions = [family.condition(definition.base, low, high), ~numerator if numerator is not None else None]
+    else:
+        counter = definition.denominator if part == DENOMINATOR else definition.numerator
+        conditions = [family.condition(counter, low, high)]
+    for condition in conditions:
+        if condition is not None:
+            rows = rows.filter(condition)
+    return rows
 
 
 def link_params(figure: str, scope: Scope, period: Period | None, *, part: str = NUMERATOR) -> dict[str, str]:
@@ -78,4 +92,6 @@ def records_for_params(params: Mapping[str, str], *, now: dt.datetime | None = N
     return figure.code, scope, period, part, records_for(figure.code, scope, period, part=part, now=now)
 
 
-__all__ = ["DENOMINATOR", "MISSED", "NUMERATOR", "PARTS", "link_params", "records_for", "records_for_params"]
+__all__ = [
+    "DENOMINATOR", "EXCLUDED", "MISSED", "NUMERATOR", "PARTS", "link_params", "records_for", "records_for_params",
+]

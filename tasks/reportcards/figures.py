@@ -1,4 +1,4 @@
-"""The nine report card figures for a scope and period, by unit, over time, and compared.
+"""The report card figures for a scope and period, by unit, over time, and compared.
 
 Every function takes `source`: LIVE counts the records now; ROLLUP sums the daily rollups
 (as of their last rebuild); AUTO (the default) uses the rollups while they are at most
@@ -6,9 +6,10 @@ rollups.MAX_STALENESS old and counts live otherwise. A card says which it used a
 "as of" moment. "Overdue" is always counted live at `now`.
 
 Query counts, constant whatever the rows, units or steps (tests/tasks/test_reportcard_rollups.py):
-a card is 3 from the rollups (refresh row, one sum, overdue) or 6 live (five families,
-overdue), 7 under AUTO when it falls back to live; by department or township one more
-(the list of units); a trend 2 or 5 (no overdue); a comparison the card, the previous
+a card is 4 from the rollups (refresh row, one sum, overdue, assisting parts overdue) or
+9 live (seven dated families and the two "now" ones), 10 under AUTO when it falls back to
+live; by department or township one more (the list of units); a trend 2 or 7 (no "now"
+figures); a comparison the card, the previous
 period's (without overdue) and the units' average.
 """
 
@@ -25,7 +26,7 @@ from tasks.errors import DomainError
 
 from . import periods as periods_
 from .counting import count_dated, count_family
-from .definitions import COUNT, DATED_COUNTERS, FIGURE_CODES, FIGURES, FAMILIES
+from .definitions import COUNT, DATED_COUNTERS, FIGURE_CODES, FIGURES, NOW_FAMILIES
 from .periods import Period
 from .rollups import fresh_refresh, latest_refresh, rollup_counters
 from .scopes import CITY, DEPARTMENT, TOWNSHIP, Scope, city, for_department, for_township
@@ -64,15 +65,27 @@ class Card:
     as_of: dt.datetime
     source: str
     units: int = 1
+    # Overdue tasks left out by approved score exclusions (核减), counted with `overdue`.
+    overdue_excluded: int | None = None
 
     def __getitem__(self, code: str):
         figure = FIGURES[code]
         if figure.kind == COUNT:
-            value = self.overdue if code == "overdue" else self.counters[figure.numerator]
+            # A "now" figure other than overdue is missing (None) from previous periods and trends.
+            value = self.overdue if code == "overdue" else self.counters.get(figure.numerator)
             if value is None or self.units == 1:
                 return value
             return value / self.units if self.units else None
         return Rate(self.counters[figure.numerator], self.counters[figure.denominator])
+
+    def excluded(self, code: str) -> int | None:
+        """How many records score exclusions (核减) took out of a figure (of a rate's denominator); None if none can."""
+        figure = FIGURES[code]
+        if not figure.excludable:
+            return None
+        if code == "overdue":
+            return self.overdue_excluded
+        return self.counters[figure.family.excluded_counter]
 
     @property
     def figures(self) -> dict:
@@ -102,6 +115,9 @@ class Card:
                 details[code] = {"numerator": value.numerator, "denominator": value.denominator}
             else:
                 data[code] = value
+            excluded = self.excluded(code)
+            if excluded:
+                details.setdefault(code, {})["excluded"] = excluded
         data["details"] = details
         return data
 
@@ -144,8 +160,22 @@ def _filled(counters: dict | None) -> dict[str, int]:
     return {**_zero(), **(counters or {})}
 
 
+def _zero_now() -> dict[str, int]:
+    return {counter: 0 for family in NOW_FAMILIES for counter in family.all_counters}
+
+
 def _overdue(scope: Scope | None, *, now, group: str | None = None) -> dict:
-    return count_family(FAMILIES["overdue"], scope=scope, first=None, end=None, group=group, now=now)
+    """The "now" counters (overdue tasks, overdue assisting parts) by (unit id, bucket); one query per family."""
+    merged: dict = {}
+    for family in NOW_FAMILIES:
+        for key, counters in count_family(family, scope=scope, first=None, end=None, group=group, now=now).items():
+            merged.setdefault(key, {}).update(counters)
+    return merged
+
+
+def _now_counters(counters: dict) -> dict:
+    """The "now" counters a card keeps beside its period's (overdue has its own fields)."""
+    return {name: value for name, value in counters.items() if not name.startswith("overdue")}
 
 
 def report_card(scope: Scope, period: Period, *, now: dt.datetime | None = None, source: str = AUTO) -> Card:
@@ -156,9 +186,12 @@ def report_card(scope: Scope, period: Period, *, now: dt.datetime | None = None,
 def _card(scope: Scope, period: Period, *, now, source, with_overdue: bool = True) -> Card:
     used, refresh = _resolve_source(source)
     counters = _dated(scope, period, used, grain=scope.kind).get((None, None))
-    overdue = _overdue(scope, now=now)[(None, None)]["overdue"] if with_overdue else None
+    overdue = _overdue(scope, now=now).get((None, None), {}) if with_overdue else {}
     as_of = refresh.as_of if refresh is not None else timezone.now()
-    return Card(scope, period, _filled(counters), overdue, as_of, used)
+    return Card(
+        scope, period, {**_filled(counters), **_now_counters(overdue)}, overdue.get("overdue"), as_of, used,
+        overdue_excluded=overdue.get("overdue_excluded"),
+    )
 
 
 def _units(kind: str, seen: set) -> list:
@@ -180,10 +213,11 @@ def _by_unit(kind: str, period: Period, *, now, source: str) -> list[Card]:
         Card(
             scope_of(unit),
             period,
-            _filled(grouped.get((unit.pk, None))),
+            {**_filled(grouped.get((unit.pk, None))), **_now_counters(_zero_now() | overdue.get((unit.pk, None), {}))},
             overdue.get((unit.pk, None), {}).get("overdue", 0),
             as_of,
             used,
+            overdue_excluded=overdue.get((unit.pk, None), {}).get("overdue_excluded", 0),
         )
         for unit in _units(kind, seen)
     ]
@@ -231,8 +265,9 @@ def units_average(kind: str, period: Period, *, now: dt.datetime | None = None, 
     totals = _zero()
     for card in cards:
         for counter, value in card.counters.items():
-            totals[counter] += value
+            totals[counter] = totals.get(counter, 0) + value
     overdue = sum(card.overdue for card in cards)
+    overdue_excluded = sum(card.overdue_excluded or 0 for card in cards)
     first = cards[0] if cards else None
     return Card(
         city(),
@@ -242,6 +277,7 @@ def units_average(kind: str, period: Period, *, now: dt.datetime | None = None, 
         first.as_of if first else timezone.now(),
         first.source if first else LIVE,
         units=len(cards),
+        overdue_excluded=overdue_excluded,
     )
 
 

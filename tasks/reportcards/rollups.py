@@ -13,7 +13,10 @@ refresh row's `as_of` says which moment the figures describe. A beat job should 
 it every few minutes; figures.py reads the rollups only while they are at most
 MAX_STALENESS old, and counts live otherwise, so a figure is never staler than that.
 
-"Overdue" is not stored: it is "now", counted live from an index on (state, deadline).
+"Overdue" is not stored: it is "now", counted live from an index on (state, deadline); nor
+are the assisting parts overdue, "now" too. Score exclusions are: each excludable family's
+`<family>_excluded` counter is rebuilt with the rest, so an approval shows in the rollups
+at the next rebuild (at most MAX_STALENESS later), like any other change of the records.
 """
 
 from __future__ import annotations
@@ -103,7 +106,7 @@ def _by_grain_at_once(family, first: dt.date, end: dt.date):
         result = []
         for values in cursor.fetchall():
             row = dict(zip(names, values, strict=True))
-            counters = {counter: row[counter] for counter in family.counters}
+            counters = {counter: row[counter] for counter in family.all_counters}
             day = to_date(row["rc_day"])
             if row["rc_township"] is not None:
                 result.append((TOWNSHIP, row["rc_township"], day, counters))

@@ -3,10 +3,10 @@
 Each figure counts suggestions, tasks or callbacks; a scope narrows each of them by a
 path that depends on the record (see DOMAIN.md "Report card figures"):
 
-| scope      | suggestions             | tasks             | callbacks               |
-|------------|-------------------------|-------------------|-------------------------|
-| department | task's lead department  | lead department   | task's lead department  |
-| township   | suggestion's township   | task's township   | task's township         |
+| scope      | suggestions            | tasks           | callbacks              | return requests | assisting parts |
+|------------|------------------------|-----------------|------------------------|-----------------|-----------------|
+| department | task's lead department | lead department | task's lead department | the requester   | the assistant   |
+| township   | suggestion's township  | task's township | task's township        | task's township | task's township |
 
 Texts (`parse_scope`, the CLI and page URLs): "city", "department:<code or name>",
 "township:<name or short name>". A department is found by its code (zhujian), its name
@@ -27,13 +27,27 @@ from tasks.errors import DomainError
 CITY, DEPARTMENT, TOWNSHIP = "city", "department", "township"
 KINDS = (CITY, DEPARTMENT, TOWNSHIP)
 
-# The three kinds of record a figure counts.
-SUGGESTION, TASK, CALLBACK = "suggestion", "task", "callback"
+# The kinds of record a figure counts: suggestions, tasks, callbacks, return requests
+# (TaskRequest) and assisting departments' parts (TaskAssist).
+SUGGESTION, TASK, CALLBACK, REQUEST, ASSIST = "suggestion", "task", "callback", "request", "assist"
 
-# Which field of each record places it in a department or a township.
+# Which field of each record places it in a department or a township. A return request
+# belongs to the department that filed it, an assisting part to the assisting department.
 GROUP_PATHS = {
-    DEPARTMENT: {SUGGESTION: "task__lead_department", TASK: "lead_department", CALLBACK: "task__lead_department"},
-    TOWNSHIP: {SUGGESTION: "township", TASK: "township", CALLBACK: "task__township"},
+    DEPARTMENT: {
+        SUGGESTION: "task__lead_department",
+        TASK: "lead_department",
+        CALLBACK: "task__lead_department",
+        REQUEST: "department",
+        ASSIST: "department",
+    },
+    TOWNSHIP: {
+        SUGGESTION: "township",
+        TASK: "township",
+        CALLBACK: "task__township",
+        REQUEST: "task__township",
+        ASSIST: "task__township",
+    },
 }
 
 # Department suffixes a user may leave off: 住建 for 住建局, 不动产登记 for 不动产登记中心.

@@ -197,6 +197,16 @@ RULES: dict[str, Rule] = {
 }
 ACTIONS = tuple(RULES)
 
+# 考核核减 (tasks.services.exclusions): steps on a task's score, not on its lifecycle, so they
+# are kept out of RULES (and of the detail page's lifecycle actions) but read the same way.
+_LED = (S.ASSIGNED, S.ACCEPTED, S.IN_PROGRESS, S.AWAITING_APPROVAL, S.REPLIED, S.CALLED_BACK, S.CLOSED)
+EXCLUSION_RULES: dict[str, Rule] = {
+    "request_exclusion": _rule(gettext_lazy("apply for a score exclusion"), _LED, _DEPT, Scope.LEAD),
+    # Decided whatever became of the task since: an exclusion only counts while its
+    # department leads the task (tasks.reportcards.definitions).
+    "decide_exclusion": _rule(gettext_lazy("decide a score exclusion"), [*UNFINISHED_STATES, S.CLOSED], [R.SUPERVISOR]),
+}
+
 
 def _state_label(state) -> str:
     return str(State(state).label)
@@ -243,7 +253,7 @@ def pending_request_kinds(task) -> set:
 
 def refusal(action: str, task, user, *, pending_kinds=None) -> str | None:
     """Why `user` may not take `action` on `task` now (a readable message), or None when allowed."""
-    rule = RULES[action]
+    rule = RULES[action] if action in RULES else EXCLUSION_RULES[action]
     if user.role not in rule.roles:
         return _role_refusal(rule.label, rule.roles, user)
     if rule.scope is not Scope.ALL and task.lead_department_id is None and task.state not in rule.states:
@@ -300,6 +310,6 @@ def check_role(action_label, roles, user) -> None:
 
 
 __all__ = [
-    "ACTIONS", "RETURNS_BEFORE_ARBITRATION", "RULES", "Rule", "Scope", "authorize", "available_actions", "can",
-    "open_assists", "own_assist", "refusal", "resolved_reply_refusal",
+    "ACTIONS", "EXCLUSION_RULES", "RETURNS_BEFORE_ARBITRATION", "RULES", "Rule", "Scope", "authorize",
+    "available_actions", "can", "open_assists", "own_assist", "refusal", "resolved_reply_refusal",
 ]

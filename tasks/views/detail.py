@@ -23,11 +23,13 @@ from feedback.models import CallbackResult
 from org.models import Department
 from tasks import assist_forms, clocks, forms, returns, services
 from tasks.errors import DomainError
-from tasks.models import Action, Outcome, State, SupervisionLevel, Task, TaskAssist, TaskRequest
+from tasks.models import Action, Outcome, ScoreExclusion, State, SupervisionLevel, Task, TaskAssist, TaskRequest
 from tasks.selectors import tasks_visible_to
 from tasks.views.assists import assist_section
 
 from .detail_extras import instruction_context, reply_template_context
+
+from .exclusion_section import exclusion_section
 
 
 def _merge_into(*, actor, task, target, note="", now=None):
@@ -150,6 +152,7 @@ def _render(request, task: Task, *, bound=None, status: int = 200, instruction_f
         "merged_tasks": merged_tasks,
         "action_forms": _action_forms(task, user, actions, bound),
         "bound_action": bound[0] if bound else None,
+        "exclusions": exclusion_section(request, task),
     }
     context.update(instruction_context(request, task, instruction_form))
     context.update(reply_template_context(request, task, context["action_forms"], bound))
@@ -219,6 +222,7 @@ def _label(choices, value) -> str:
     return str(choices(value).label) if value in choices.values else str(value)
 
 
+_EXCLUSION = (Action.REQUEST_EXCLUSION, Action.APPROVE_EXCLUSION, Action.REFUSE_EXCLUSION)
 _NEW_DEADLINE = (Action.ASSIGN, Action.APPROVE_EXTENSION, Action.REDO, Action.LOOK_BACK)
 _ASSIST_ACTIONS = (Action.ASSIST_ACCEPT, Action.ASSIST_REPLY, Action.WAIVE_ASSIST)
 
@@ -246,6 +250,11 @@ def _event_details(event, names: dict) -> list[str]:
     elif event.action in _NEW_DEADLINE and data.get("deadline"):
         details.append(_("deadline: %(deadline)s") % {"deadline": _when(data["deadline"])})
     details += returns.timeline_details(event, names)
+    if event.action in _EXCLUSION and data.get("reason"):
+        details.append(_("score exclusion: %(reason)s, %(department)s") % {
+            "reason": _label(ScoreExclusion.Reason, data["reason"]),
+            "department": names.get(data.get("department"), "?"),
+        })
     if event.action == Action.MERGE and data.get("merged_into"):
         details.append(_("merged into task #%(id)s") % {"id": data["merged_into"]})
     elif event.action == Action.MERGE and data.get("merged"):

@@ -127,6 +127,15 @@ def test_each_figure_link_lists_as_many_records_as_the_figure(client, world, sma
                 missed = href.replace("part=denominator", "part=missed")
                 assert len(walk(client, leader, missed)[0]) == value[1] - value[0]
     assert walked_pages > len(links)  # some lists really spanned several pages
+    # "核减 N" beside a figure lists exactly the N records score exclusions took out of it.
+    card = report_card(parse_scope(text_scope(text)), parse_period(PERIOD), source=LIVE)
+    table = re.search(r'id="figures-table".*?</table>', text, re.S).group(0)
+    excluded = dict(re.findall(r'href="([^"]+)" class="rc-excluded" data-exclusion="(\w+)"', table))
+    assert excluded, "the world has approved score exclusions in every scope"
+    for href, code in excluded.items():
+        ids, _first = walk(client, leader, html.unescape(href))
+        assert len(set(ids)) == card.excluded(code) > 0, code
+    assert {code for code in FIGURE_CODES if card.excluded(code)} == set(excluded.values())
 
 
 def test_overview_links_of_units_and_channels_list_their_figures(client, world, small_pages):

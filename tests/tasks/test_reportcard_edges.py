@@ -59,9 +59,11 @@ def test_an_empty_period_has_zero_counts_and_no_rates(departments, township):
     assigned_task(departments.zhujian, township, assigned_at=local(2021, 10, 11), accepted_at=local(2021, 10, 11, 10))
     figures = card(city(), "2021-07").figures
     assert {code: value for code, value in figures.items() if not hasattr(value, "rate")} == {
-        "received": 0, "assigned": 0, "closed": 0, "overdue": 0,
+        "received": 0, "assigned": 0, "closed": 0, "overdue": 0, "returns_refused": 0, "assist_parts": 0,
+        "assist_overdue": 0,
     }
-    for code in ("closure_rate", "on_time_rate", "timely_acceptance", "same_day_assignment", "satisfaction"):
+    for code in ("closure_rate", "on_time_rate", "timely_acceptance", "same_day_assignment", "satisfaction",
+                 "return_rate", "assist_on_time_rate"):
         assert (figures[code].numerator, figures[code].denominator, figures[code].rate) == (0, 0, None), code
     data = card(city(), "2021-07").as_dict()
     assert data["closure_rate"] is None and data["details"]["closure_rate"] == {"numerator": 0, "denominator": 0}

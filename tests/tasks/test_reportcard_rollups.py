@@ -153,11 +153,12 @@ def test_query_counts_do_not_grow_with_departments_townships_or_rows(departments
         ),
     }
     assert large == small
-    # Live: five families and overdue; from the rollups: one sum, overdue and the "as of" row.
-    expected_card = 6 if source == LIVE else 3
+    # Live: seven dated families and the two "now" ones (overdue tasks and assisting parts);
+    # from the rollups: one sum, the two "now" counts and the "as of" row.
+    expected_card = 9 if source == LIVE else 4
     assert small["card"] == expected_card
     assert small["by_department"] == expected_card + 1  # + the list of departments
-    assert small["trend"] == (5 if source == LIVE else 2)
+    assert small["trend"] == (7 if source == LIVE else 2)
 
 
 def test_a_refresh_is_skipped_while_another_one_runs(require_postgres, transactional_db):

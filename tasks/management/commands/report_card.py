@@ -2,7 +2,8 @@
 
 Prints one report card with the same code as the pages (tasks.reportcards). JSON keys
 are DOMAIN.md's code names; rates are fractions (0.935), null when nothing was counted,
-and "details" holds each rate's numerator and denominator.
+and "details" holds each rate's numerator and denominator and, under "excluded", how many
+records approved score exclusions (核减) took out of a figure.
 
     python manage.py report_card --scope department 住建局 --period 2021-Q3
     python manage.py report_card --scope township 留早 --period 2021-10 --live

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 
 from tasks.reportcards import (
     DENOMINATOR,
+    EXCLUDED,
     FIGURE_CODES,
     FIGURES,
     LIVE,
@@ -42,7 +43,7 @@ from tasks.reportcards.scopes import DEPARTMENT
 from . import data
 
 # Figures where a rise is bad news, and one that is neither good nor bad.
-LOWER_IS_BETTER = {"overdue"}
+LOWER_IS_BETTER = {"overdue", "return_rate", "returns_refused", "assist_overdue"}
 NEUTRAL = {"received"}
 # At most this many year links in the picker.
 MAX_YEAR_LINKS = 8
@@ -209,7 +210,8 @@ def change_of(code: str, now, before) -> dict | None:
 
 
 def figure_rows(card: Card, *, previous: Card | None = None, average: Card | None = None) -> list[dict]:
-    """The nine figures, each with its text, its records' links, and optionally its comparisons."""
+    """The figures, each with its text, its records' links, its "核减 N" when score exclusions took
+    records out, and optionally its comparisons."""
     rows = []
     for code in FIGURE_CODES:
         figure, value = FIGURES[code], card[code]
@@ -230,6 +232,14 @@ def figure_rows(card: Card, *, previous: Card | None = None, average: Card | Non
                 denominator_text=count_text(value.denominator),
                 denominator_href=records_url(code, card.scope, card.period, DENOMINATOR),
                 missed_href=records_url(code, card.scope, card.period, MISSED),
+            )
+        excluded = card.excluded(code)
+        if excluded:
+            # 核减 N: the records approved score exclusions took out of this figure.
+            row.update(
+                excluded=excluded,
+                excluded_text=count_text(excluded),
+                excluded_href=records_url(code, card.scope, card.period, EXCLUDED),
             )
         if previous is not None:
             before = previous[code]

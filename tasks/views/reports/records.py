@@ -22,12 +22,23 @@ from django.views.decorators.http import require_GET
 from feedback.models import Callback, Channel, Suggestion
 from tasks.errors import DomainError
 from tasks.models import Task
-from tasks.reportcards import DENOMINATOR, FIGURES, MISSED, NUMERATOR, ROLLUP, Rate, records_for_params, report_card
-from tasks.reportcards.scopes import CALLBACK, SUGGESTION, parse_scope
+from tasks.reportcards import (
+    DENOMINATOR,
+    EXCLUDED,
+    FIGURES,
+    MISSED,
+    NUMERATOR,
+    ROLLUP,
+    Rate,
+    records_for_params,
+    report_card,
+)
+from tasks.reportcards.scopes import ASSIST, CALLBACK, REQUEST, SUGGESTION, parse_scope
 from tasks.reportcards.definitions import COUNTER_FAMILY
 from tasks.tables import NOWRAP, TaskTable, label, state_badge, task_detail_url, url_if_exists
 
 from . import data
+from .record_tables import RecordAssistTable, RecordRequestTable
 from .common import SOURCE_LABELS, count_text, records_url, require_card, resolve_source
 from .sections import card_url
 
@@ -37,6 +48,7 @@ PART_LABELS = {
     NUMERATOR: gettext_lazy("counted"),
     DENOMINATOR: gettext_lazy("all considered"),
     MISSED: gettext_lazy("not counted"),
+    EXCLUDED: gettext_lazy("left out by score exclusions (核减)"),
 }
 
 
@@ -111,6 +123,8 @@ class RecordCallbackTable(tables.Table):
 RECORDS = {
     SUGGESTION: (("township", "task", "task__lead_department"), RecordSuggestionTable),
     CALLBACK: (("task", "task__township", "task__lead_department"), RecordCallbackTable),
+    REQUEST: (("task", "task__township", "department"), RecordRequestTable),
+    ASSIST: (("task", "task__township", "task__lead_department", "department"), RecordAssistTable),
 }
 TASK_RECORDS = (("township", "lead_department"), RecordTaskTable)
 
@@ -145,7 +159,9 @@ def _figure_total(code, scope, period, part, channel, rows, source):
         return rows.count(), None
     card = report_card(scope, period, source=source)
     value = card[code]
-    if isinstance(value, Rate):
+    if part == EXCLUDED:
+        value = card.excluded(code)
+    elif isinstance(value, Rate):
         value = {NUMERATOR: value.numerator, DENOMINATOR: value.denominator}.get(part, value.denominator - value.numerator)
     return value, (card if card.source == ROLLUP else None)
 
@@ -186,7 +202,7 @@ def records(request):
     base = records_url(code, scope, period, part, channel=channel)
     return render(request, "reports/records.html", {
         "figure_label": capfirst(figure.label), "code": code, "scope": scope, "period": period, "part": part,
-        "part_label": PART_LABELS[part] if figure.denominator else "",
+        "part_label": PART_LABELS[part] if figure.denominator or part == EXCLUDED else "",
         "channel_label": Channel(channel).label if channel else "",
         "table": table, "rows_on_page": len(page), "total": total, "total_text": count_text(total),
         "as_of": timezone.localtime(dated.as_of).strftime("%Y-%m-%d %H:%M") if dated else None,
