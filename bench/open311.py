@@ -74,7 +74,7 @@ YEAR_END = "2022-01-01 00:00+08"
 TASKS_SQL = """
 INSERT INTO tasks_task (title, state, channel, category, urgency, created_at, assigned_at, accepted_at,
     replied_at, closed_at, deadline, extension_count, review_note, outcome, reply, supervision_level,
-    redo_count, lead_department_id, township_id)
+    redo_count, paused_seconds, return_count, lead_department_id, township_id)
 SELECT %(prefix)s || g, state, (ARRAY['hotline','sunshine','portal','tv','visit','other'])[1 + ci],
     (ARRAY['consultation','help','complaint','suggestion','wrongdoing'])[1 + ki], 'normal', created,
     CASE WHEN state NOT IN ('registered', 'returned') THEN created + interval '5 hours' END,
@@ -83,7 +83,7 @@ SELECT %(prefix)s || g, state, (ARRAY['hotline','sunshine','portal','tv','visit'
     CASE WHEN state = 'closed' THEN created + interval '8 days' END,
     CASE WHEN state NOT IN ('registered', 'returned') THEN created + interval '15 days' END,
     0, '', CASE WHEN state IN ('replied', 'called_back', 'closed') THEN 'resolved' ELSE '' END,
-    CASE WHEN state IN ('replied', 'called_back', 'closed') THEN '已处理完毕，感谢您的反映。' ELSE '' END, 0, 0,
+    CASE WHEN state IN ('replied', 'called_back', 'closed') THEN '已处理完毕，感谢您的反映。' ELSE '' END, 0, 0, 0, 0,
     CASE WHEN state IN ('registered', 'returned') THEN NULL ELSE (%(departments)s::bigint[])[1 + di] END,
     (%(townships)s::bigint[])[1 + ti]
 FROM (

@@ -84,7 +84,7 @@ def ensure_org() -> tuple[list[int], list[int]]:
 TASKS_SQL = """
 INSERT INTO tasks_task (title, state, channel, category, urgency, created_at, assigned_at, accepted_at,
     replied_at, closed_at, deadline, extension_count, review_note, outcome, reply, supervision_level,
-    redo_count, lead_department_id, township_id)
+    redo_count, paused_seconds, return_count, lead_department_id, township_id)
 SELECT %(prefix)s || g,
     CASE WHEN rs < 0.010 THEN 'registered' WHEN rs < 0.015 THEN 'returned' WHEN rs < 0.025 THEN 'assigned'
          WHEN rs < 0.035 THEN 'accepted' WHEN rs < 0.055 THEN 'in_progress' WHEN rs < 0.060 THEN 'awaiting_approval'
@@ -96,7 +96,7 @@ SELECT %(prefix)s || g,
     CASE WHEN rs >= 0.080 THEN replied + r5 * interval '2 days' END,
     CASE WHEN rs >= 0.015 THEN assigned + (3 + floor(r3 * 13)) * interval '1 day'
                                + CASE WHEN r3 < 0.1 THEN interval '10 days' ELSE interval '0' END END,
-    CASE WHEN r3 < 0.1 THEN 1 ELSE 0 END, '', '', '', 0, 0,
+    CASE WHEN r3 < 0.1 THEN 1 ELSE 0 END, '', '', '', 0, 0, 0, 0,
     CASE WHEN rs < 0.015 THEN NULL ELSE (%(departments)s::bigint[])[1 + di] END,
     (%(townships)s::bigint[])[1 + ti]
 FROM (

@@ -138,12 +138,12 @@ def load(rows: int) -> None:
                 id, title, state, channel, category, urgency, township_id, lead_department_id,
                 created_at, reported_at, reviewed_at, assigned_at, accepted_at, replied_at, closed_at,
                 accept_deadline, deadline, callback_deadline, extension_count, review_note, outcome, reply,
-                supervision_level, redo_count)
+                supervision_level, redo_count, paused_seconds, return_count)
             SELECT g, left(content, 40), state, channel, category, urgency, township_id,
                 CASE WHEN assigned IS NULL THEN NULL ELSE department_id END,
                 created, created, created, assigned, assigned, NULL, closed,
                 assigned + interval '1 day', deadline, NULL, 0, '', '', '',
-                CASE WHEN h / 7 % 50 = 0 THEN 1 + h / 350 % 3 ELSE 0 END, 0
+                CASE WHEN h / 7 % 50 = 0 THEN 1 + h / 350 % 3 ELSE 0 END, 0, 0, 0
             FROM (
                 SELECT g, h, created, township_id, department_id, state, channel, category, urgency, content,
                     CASE WHEN state IN ('registered', 'reported', 'reviewed') THEN NULL ELSE created END AS assigned,
@@ -265,13 +265,19 @@ def main():
         parser.error("give a PostgreSQL URL (argument or DATABASE_URL), e.g. postgres://postgres@127.0.0.1:5432/dz_bench")
     os.environ["DATABASE_URL"] = args.database_url
     # Timed as in production: no per-query recording by DEBUG.
-    os.environ.update(DEBUG="false", SECRET_KEY="bench-only", ALLOWED_HOSTS="testserver")
+    # (the HTTPS redirect is nginx's side of production, not the server time measured here).
+    os.environ.update(DEBUG="false", SECRET_KEY="bench-only", ALLOWED_HOSTS="testserver", SECURE_SSL_REDIRECT="false")
+    # Production pages name the hashed static files collectstatic writes (WhiteNoise's manifest).
+    os.environ.setdefault("STATIC_ROOT", str(Path(__file__).resolve().parent.parent / "var" / "bench-static"))
     _common.ensure_database(args.database_url)
 
     import django
 
     django.setup()
+    from django.core.management import call_command
     from django.db import connection
+
+    call_command("collectstatic", interactive=False, verbosity=0)
 
     from tasks.models import Task
 

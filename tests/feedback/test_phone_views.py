@@ -94,7 +94,7 @@ def test_an_unknown_page_or_a_missing_phone_logs_nothing(client, cast, item):
     assert show(client, cast.handler_zhujian, item, page="nowhere").status_code == 400
     no_phone = SuggestionFactory(task=item.task, township=item.township, phone="", registered_by=cast.registrar)
     response = show(client, cast.handler_zhujian, no_phone)
-    assert response.status_code == 409 and "No phone number" in json.loads(response.content)["error"]
+    assert response.status_code == 409 and json.loads(response.content)["error"] == "此诉求未留电话号码。"
     assert not PhoneView.objects.exists()
 
 

@@ -47,9 +47,13 @@ def story(cast, departments, township):
     services.task_assign(actor=cast.supervisor, task=approved, lead_department=zhujian, deadline_days=10, now=at(11))
     services.task_assign(actor=cast.supervisor, task=kept, lead_department=zhujian,
                          assisting_departments=[chengguan], deadline_days=3, now=at(12))
-    services.task_request_return(actor=cast.handler_zhujian, task=refused, reason="非本单位职责", now=at(11, 10))
+    services.task_request_return(
+        actor=cast.handler_zhujian, task=refused, reason_code="not_our_duty", reason="非本单位职责", now=at(11, 10)
+    )
     services.task_refuse_return(actor=cast.supervisor, task=refused, note="属于住建局职责", now=at(11, 15))
-    services.task_request_return(actor=cast.handler_zhujian, task=approved, reason="非本单位职责", now=at(11, 10))
+    services.task_request_return(
+        actor=cast.handler_zhujian, task=approved, reason_code="not_our_duty", reason="非本单位职责", now=at(11, 10)
+    )
     services.task_approve_return(actor=cast.supervisor, task=approved, now=at(11, 16))
     services.task_assign(actor=cast.supervisor, task=approved, lead_department=chengguan, deadline_days=10, now=at(13))
     services.task_assist_reply(actor=cast.handler_chengguan, task=refused, reply="已配合核查", now=at(12))
