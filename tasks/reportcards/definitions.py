@@ -64,8 +64,10 @@ Decisions (DOMAIN.md leaves them open):
   the city's and the township's), never in the lead's. "On time": the assisting reply came
   no later than its sub-deadline (a part without a sub-deadline is on time once replied).
   A part not yet replied is not on time, so the missed list holds the late and the open ones.
-  "Assisting parts overdue" is "now", like "overdue": parts not replied whose sub-deadline
-  has passed, on tasks still on the lead's handling clock (as the task page flags them).
+  "Assisting parts overdue" is "now", like "overdue": parts neither replied nor waived whose
+  sub-deadline has passed, on tasks still on the lead's handling clock (as the task page and
+  the assisting desk flag them). A waived part stays in "assisting parts" and, having no
+  reply, counts as not on time.
 - Score exclusions (核减, tasks.models.ScoreExclusion): a record counts for a department
   through one (task, department) pair: a task and its lead department; a suggestion or a
   callback and its task's lead department; a return request and the department that filed
@@ -235,7 +237,10 @@ class Family:
         if self.name == "assists":
             return Q(task__lead_department__isnull=False, task__assigned_at__isnull=False)
         if self.name == "assists_overdue":
-            return Q(task__state__in=HANDLING_STATES, replied_at__isnull=True, deadline__lt=now or timezone.now())
+            return Q(
+                task__state__in=HANDLING_STATES, replied_at__isnull=True, waived_at__isnull=True,
+                deadline__lt=now or timezone.now(),
+            )
         return Q()
 
     def in_period(self, first: dt.date, end: dt.date) -> Q:

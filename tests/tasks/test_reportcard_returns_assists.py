@@ -116,3 +116,18 @@ def test_assisting_parts_overdue_now(cast, departments, township):
     assert report_card(for_department(departments.zhujian), OCTOBER, now=NOW, source=LIVE)["assist_overdue"] == 0
     # "Now": before the sub-deadline nothing is overdue, whatever the period.
     assert report_card(chengguan, OCTOBER, now=at(12), source=LIVE)["assist_overdue"] == 0
+
+
+def test_a_waived_part_is_no_longer_overdue(cast, departments, township):
+    owed, waived = (TaskFactory(township=township) for _ in range(2))
+    for task in (owed, waived):
+        services.task_assign(actor=cast.supervisor, task=task, lead_department=departments.zhujian,
+                             assisting_departments=[departments.chengguan], deadline_days=3, now=at(11))
+    services.task_waive_assist(
+        actor=cast.supervisor, task=waived, department=departments.chengguan, reason="协办单位已撤并", now=at(25)
+    )
+    chengguan = for_department(departments.chengguan)
+    assert ids("assist_overdue", chengguan) == {TaskAssist.objects.get(task=owed).pk}
+    # Still one of the department's parts, and without a reply not on time.
+    card = report_card(chengguan, OCTOBER, now=NOW, source=LIVE)
+    assert card["assist_parts"] == 2 and card["assist_on_time_rate"].numerator == 0
