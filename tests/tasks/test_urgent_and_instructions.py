@@ -163,6 +163,7 @@ def test_a_leaders_instruction_is_at_the_top_of_the_task_on_its_timeline_and_not
     assert top < html.index('id="task-suggestions"') and top < html.index('id="task-timeline"')
     panel = html[top:html.index("</section>", top)]
     assert "请三日内办结并报结果" in panel and "阅批：请住建局牵头" in panel
+    assert '<span class="count">2</span>' in panel  # the instruction and the note given on review
     timeline = html[html.index('id="task-timeline"'):]
     assert "请三日内办结并报结果" in timeline
 
