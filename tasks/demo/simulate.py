@@ -332,7 +332,7 @@ class Sim:
         task.clock_paused_at = None
         task.paused_seconds += paused
         for assist in self.assists:
-            if assist.replied_at is None and assist.deadline is not None:
+            if assist.is_open and assist.deadline is not None:
                 assist.deadline = clocks.resumed_deadline(assist.deadline, paused_at=paused_at, resumed_at=now)
         self.record(Action.REFUSE_RETURN, self.supervisor, State.RETURN_REQUESTED, note, {
             "request": request, "paused_at": iso(paused_at), "paused_seconds": paused,

@@ -150,6 +150,26 @@ def test_an_assisting_departments_sub_deadline_resumes_too(cast, departments):
     assert left > 0 and clocks.working_days_left(assist_after, at(2021, 9, 24)) == left
 
 
+def test_a_refusal_keeps_the_sub_deadlines_of_replied_and_waived_parts(cast, departments):
+    from ..factories import DepartmentFactory
+
+    shuili, water = DepartmentFactory(name="水利局", code="shuili"), DepartmentFactory(name="供水公司", code="water")
+    task = assigned(cast, departments, now=at(2021, 9, 13), category=Category.COMPLAINT,
+                    assisting=[departments.chengguan, shuili, water])
+    due = TaskAssist.objects.get(task=task, department=shuili).deadline
+    services.task_assist_reply(actor=cast.handler_chengguan, task=task, reply="已配合", now=at(2021, 9, 13, 15))
+    services.task_waive_assist(actor=cast.supervisor, task=task, department=water, reason="已撤销协办",
+                               now=at(2021, 9, 13, 16))
+    ask_return(cast, task, at(2021, 9, 14))
+    services.task_refuse_return(actor=cast.supervisor, task=task, note="请继续办理", now=at(2021, 9, 24))
+    parts = dict(TaskAssist.objects.filter(task=task).values_list("department_id", "deadline"))
+    # The answered parts keep the sub-deadline they were due by; only the open one moves.
+    assert parts[departments.chengguan.pk] == parts[water.pk] == due
+    assert parts[shuili.pk] > due
+    event = task.events.get(action=Action.REFUSE_RETURN)
+    assert event.data["assist_deadlines"] == {str(shuili.pk): timezone.localtime(parts[shuili.pk]).isoformat()}
+
+
 def test_an_extension_request_does_not_stop_the_clock(cast, departments):
     task = assigned(cast, departments, now=at(2021, 9, 13))
     services.task_request_extension(actor=cast.handler_zhujian, task=task, deadline=dt.date(2021, 9, 30),
