@@ -144,7 +144,7 @@ def _render(request, task: Task, *, bound=None, status: int = 200, instruction_f
         "suggestions": _citizens(suggestions, task, user),
         **assist_section(task, user, now),
         "deadlines": _deadlines(task, now),
-        "clock": clocks.summary(task, now),
+        "clock": clocks.summary(task, now, assignment=_latest_assignment(events)),
         "pending_requests": [r for r in requests if r.status == TaskRequest.Status.PENDING],
         "decided_requests": [r for r in requests if r.status != TaskRequest.Status.PENDING],
         "callbacks": callbacks,
@@ -157,6 +157,12 @@ def _render(request, task: Task, *, bound=None, status: int = 200, instruction_f
     context.update(instruction_context(request, task, instruction_form))
     context.update(reply_template_context(request, task, context["action_forms"], bound))
     return render(request, "tasks/detail.html", context, status=status)
+
+
+def _latest_assignment(events) -> dict | None:
+    """The details of the latest assignment or arbitration: the deadline and limits the department was given."""
+    latest = next((e for e in reversed(events) if e.action in (Action.ASSIGN, Action.ARBITRATE)), None)
+    return latest.data if latest is not None else None
 
 
 def _action_forms(task, user, actions, bound) -> list:

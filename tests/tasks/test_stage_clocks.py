@@ -270,3 +270,31 @@ def test_reminders_skip_the_paused_task_and_follow_the_resumed_deadline(cast, de
                                .values_list("level", flat=True)))
     assert sent == {26: [L.DUE_SOON], 27: [L.DUE_TODAY], 28: [L.OVERDUE]}
     assert set(Notification.objects.filter(task=task).values_list("deadline", flat=True)) == {eod(2021, 9, 27)}
+
+
+def test_the_detail_page_shows_the_limit_the_task_was_given_not_the_rule_as_edited_since(client, cast, departments):
+    task = assigned(cast, departments, now=timezone.now() - dt.timedelta(hours=2), category=Category.COMPLAINT)
+    limits = task.events.get(action=Action.ASSIGN).data["deadline_limits"]
+    assert limits == {"channel": "", "default": False, "accept": [1, "working_days"],
+                      "handle": [13, "working_days"], "callback": [2, "working_days"]}
+    rule = task.deadline_rule
+    rule.handle_amount = 10
+    rule.save()
+    page = detail(client, cast.handler_zhujian, task)
+    assert '<span id="clock-rule-limit">13 working days</span>' in page.text
+    assert "set by the supervisor" not in page.text
+
+
+def test_the_built_in_defaults_are_shown_as_the_rule_not_as_the_supervisors_deadline(client, cast, departments):
+    from tasks.models import DeadlineRule
+
+    DeadlineRule.objects.all().delete()
+    deadlines.invalidate_rule_cache()
+    task = assigned(cast, departments, now=timezone.now() - dt.timedelta(hours=2), category=Category.HELP)
+    assert task.deadline_rule is None
+    assert task.events.get(action=Action.ASSIGN).data["deadline_limits"]["default"] is True
+    page = detail(client, cast.handler_zhujian, task)
+    assert '<span id="clock-rule-limit">5 working days</span>' in page.text
+    custom = TaskFactory(state=S.REGISTERED)
+    services.task_assign(actor=cast.supervisor, task=custom, lead_department=departments.zhujian, deadline_days=4)
+    assert "set by the supervisor" in detail(client, cast.handler_zhujian, custom).text
