@@ -298,3 +298,37 @@ def test_the_built_in_defaults_are_shown_as_the_rule_not_as_the_supervisors_dead
     custom = TaskFactory(state=S.REGISTERED)
     services.task_assign(actor=cast.supervisor, task=custom, lead_department=departments.zhujian, deadline_days=4)
     assert "set by the supervisor" in detail(client, cast.handler_zhujian, custom).text
+
+
+def test_an_urgent_task_is_reminded_as_overdue_when_its_hours_run_out_the_same_day(cast, departments):
+    from tasks.models.reminders import Notification, ReminderLevel as L
+    from tasks.reminders import reminders_send_due
+
+    task = assigned(cast, departments, now=at(2021, 9, 13, 10), urgency=Urgency.URGENT)  # due Tue 14 Sep 10:00
+    assert task.deadline == at(2021, 9, 14, 10)
+
+    def levels(now):
+        reminders_send_due(now=now)
+        return sorted(set(Notification.objects.filter(task=task, created_at=now).values_list("level", flat=True)))
+
+    assert levels(at(2021, 9, 13, 10, 30)) == [L.DUE_SOON]
+    assert levels(at(2021, 9, 14, 8)) == [L.DUE_TODAY]
+    assert levels(at(2021, 9, 14, 9, 45)) == []
+    # The deadline has passed: the overdue list shows it, and the overdue reminder goes out in this run.
+    late = at(2021, 9, 14, 10, 15)
+    assert list(selectors.department_overdue_tasks(cast.handler_zhujian, now=late)) == [task]
+    assert levels(late) == [L.OVERDUE]
+    assert levels(at(2021, 9, 15, 8)) == []  # once per level and deadline
+
+
+def test_an_urgent_assisting_part_is_reminded_as_overdue_the_same_day(cast, departments):
+    from tasks.models.reminders import Notification, ReminderLevel as L
+    from tasks.reminders import reminders_send_due
+
+    task = assigned(cast, departments, now=at(2021, 9, 13, 10), urgency=Urgency.URGENT,
+                    assisting=[departments.chengguan])
+    part = TaskAssist.objects.get(task=task)
+    assert part.deadline == task.deadline  # too short for a sub-deadline of its own
+    reminders_send_due(now=at(2021, 9, 14, 10, 15))
+    sent = Notification.objects.filter(assist=part, recipient__department=departments.chengguan)
+    assert set(sent.values_list("level", flat=True)) == {L.OVERDUE}
