@@ -332,3 +332,21 @@ def test_an_urgent_assisting_part_is_reminded_as_overdue_the_same_day(cast, depa
     reminders_send_due(now=at(2021, 9, 14, 10, 15))
     sent = Notification.objects.filter(assist=part, recipient__department=departments.chengguan)
     assert set(sent.values_list("level", flat=True)) == {L.OVERDUE}
+
+
+def test_the_clock_resumes_into_2027_beyond_the_packages_calendar_with_the_admins_entries(cast, departments):
+    from tasks.models import CalendarDay
+
+    # chinese-calendar 1.11 knows 2004–2026: for 2027 only weekends and the admin's entries count.
+    CalendarDay.objects.create(date=dt.date(2027, 1, 1), is_working_day=False, note="元旦")
+    task = assigned(cast, departments, now=at(2026, 12, 28), category=Category.HELP,
+                    assisting=[departments.chengguan])
+    # 5 working days from Mon 28 Dec 2026: 29, 30, 31 Dec, (1 Jan off), Mon 4, Tue 5 Jan 2027.
+    assert task.deadline == eod(2027, 1, 5)
+    assert TaskAssist.objects.get(task=task).deadline == eod(2026, 12, 31)  # two working days before: 4 Jan, 31 Dec
+    ask_return(cast, task, at(2026, 12, 30))  # 30, 31 Dec, 4, 5 Jan left: 4 working days
+    services.task_refuse_return(actor=cast.supervisor, task=task, note="请继续办理", now=at(2027, 1, 6))
+    # Wed 6, Thu 7, Fri 8, Mon 11 Jan 2027.
+    assert task.deadline == eod(2027, 1, 11)
+    assert TaskAssist.objects.get(task=task).deadline == eod(2027, 1, 7)  # 30, 31 Dec left: Wed 6, Thu 7
+    assert clocks.summary(task, at(2027, 1, 7)).working_days_left == 3
