@@ -116,6 +116,18 @@ def test_the_weekly_list_puts_urgent_tasks_first(cast, departments):
     assert context["due_soon"] == [urgent_soon, normal_soon]
 
 
+def test_the_exclusion_queue_puts_open_urgent_tasks_first(client, cast, departments):
+    from tasks.services.exclusions import task_request_exclusion
+
+    urgent, normal = _pair(departments, State.IN_PROGRESS)
+    first = task_request_exclusion(actor=cast.handler_zhujian, task=normal, reason="unreasonable", text="不合理",
+                                   now=timezone.now() - dt.timedelta(days=1))
+    second = task_request_exclusion(actor=cast.handler_zhujian, task=urgent, reason="unreasonable", text="不合理")
+    client.force_login(cast.supervisor)
+    html = client.get(reverse("tasks:exclusions")).content.decode()
+    assert re.findall(r'<tr data-exclusion-id="(\d+)"', html) == [str(second.pk), str(first.pk)]
+
+
 def test_approval_review_and_request_queues_put_urgent_tasks_first(cast, departments):
     waiting_urgent, waiting = _pair(departments, State.AWAITING_APPROVAL)
     waiting_urgent.replied_at, waiting.replied_at = timezone.now(), timezone.now() - dt.timedelta(days=1)
