@@ -103,6 +103,8 @@ class Summary:
     custom: bool  # the supervisor set the deadline
     # The limits recorded at the assignment (StageDeadlines.record()); None for older tasks.
     limits: dict | None = None
+    # The acceptance clock while the task waits to be accepted: time left to accept (negative: late).
+    accept_left: dt.timedelta | None = None
 
     @property
     def overdue(self) -> bool:
@@ -119,6 +121,14 @@ class Summary:
     @property
     def left_text(self) -> str:
         return format_duration(abs(self.left)) if self.left is not None else ""
+
+    @property
+    def accept_overdue(self) -> bool:
+        return self.accept_left is not None and self.accept_left < dt.timedelta(0)
+
+    @property
+    def accept_left_text(self) -> str:
+        return format_duration(abs(self.accept_left)) if self.accept_left is not None else ""
 
     @property
     def handle_limit_text(self) -> str:
@@ -178,6 +188,9 @@ def summary(task: Task, now: dt.datetime, *, assignment: dict | None = None) -> 
     days = None
     if status == "running" and task.deadline is not None and is_day_based(task.deadline) and left > dt.timedelta(0):
         days = working_days_left(task.deadline, end)
+    # Not accepted yet (assigned, or paused before acceptance): the acceptance clock too, stopped with the other.
+    if status in ("running", "paused") and task.accepted_at is None and task.accept_deadline is not None:
+        common["accept_left"] = task.accept_deadline - end
     return Summary(status, task.assigned_at, task.deadline, used, paused, left, days, task.clock_paused_at, **common)
 
 

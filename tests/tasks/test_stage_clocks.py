@@ -350,3 +350,23 @@ def test_the_clock_resumes_into_2027_beyond_the_packages_calendar_with_the_admin
     assert task.deadline == eod(2027, 1, 11)
     assert TaskAssist.objects.get(task=task).deadline == eod(2027, 1, 7)  # 30, 31 Dec left: Wed 6, Thu 7
     assert clocks.summary(task, at(2027, 1, 7)).working_days_left == 3
+
+
+def test_the_acceptance_clock_shows_until_acceptance_and_stops_with_a_return_request(client, cast, departments):
+    task = assigned(cast, departments, now=at(2021, 9, 13), accept=False)  # accept by Tue 14 Sep 23:59:59
+    assert clocks.summary(task, at(2021, 9, 14, 12)).accept_left == eod(2021, 9, 14) - at(2021, 9, 14, 12)
+    late = clocks.summary(task, at(2021, 9, 15, 9))
+    assert late.accept_overdue and -late.accept_left == at(2021, 9, 15, 9) - eod(2021, 9, 14)
+    ask_return(cast, task, at(2021, 9, 14, 10))
+    frozen = clocks.summary(task, at(2021, 9, 20))
+    assert frozen.accept_left == eod(2021, 9, 14) - at(2021, 9, 14, 10)
+    services.task_refuse_return(actor=cast.supervisor, task=task, note="请签收", now=at(2021, 9, 22))
+    services.task_accept(actor=cast.handler_zhujian, task=task, now=at(2021, 9, 22, 11))
+    assert clocks.summary(task, at(2021, 9, 22, 12)).accept_left is None
+
+    now = timezone.now()
+    fresh = assigned(cast, departments, now=now - dt.timedelta(hours=1), accept=False, urgency=Urgency.URGENT)
+    page = detail(client, cast.handler_zhujian, fresh)
+    assert 'id="clock-accept-left" data-seconds="' in page.text and "Time left to accept" in page.text
+    services.task_accept(actor=cast.handler_zhujian, task=fresh)
+    assert 'id="clock-accept-left"' not in detail(client, cast.handler_zhujian, fresh).text
