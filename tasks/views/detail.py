@@ -216,6 +216,7 @@ def _timeline(events) -> list:
         data = event.data or {}
         department_ids.update(filter(None, [data.get("lead_department"), data.get("department")]))
         department_ids.update(data.get("assisting_departments") or [])
+        department_ids.update(int(pk) for pk in (data.get("assist_deadlines") or {}))
     names = dict(Department.objects.filter(pk__in=department_ids).values_list("pk", "name")) if department_ids else {}
     return [(event, _event_details(event, names)) for event in events]
 
@@ -256,6 +257,11 @@ def _event_details(event, names: dict) -> list[str]:
     elif event.action in _NEW_DEADLINE and data.get("deadline"):
         details.append(_("deadline: %(deadline)s") % {"deadline": _when(data["deadline"])})
     details += returns.timeline_details(event, names)
+    # An extension or a refused return moved the open assisting parts' sub-deadlines.
+    for pk, deadline in (data.get("assist_deadlines") or {}).items():
+        details.append(_("assisting deadline of %(department)s: %(deadline)s") % {
+            "department": names.get(int(pk), "?"), "deadline": _when(deadline),
+        })
     if event.action in _EXCLUSION and data.get("reason"):
         details.append(_("score exclusion: %(reason)s, %(department)s") % {
             "reason": _label(ScoreExclusion.Reason, data["reason"]),

@@ -150,7 +150,7 @@ def test_an_assisting_departments_sub_deadline_resumes_too(cast, departments):
     assert left > 0 and clocks.working_days_left(assist_after, at(2021, 9, 24)) == left
 
 
-def test_a_refusal_keeps_the_sub_deadlines_of_replied_and_waived_parts(cast, departments):
+def test_a_refusal_keeps_the_sub_deadlines_of_replied_and_waived_parts(client, cast, departments):
     from ..factories import DepartmentFactory
 
     shuili, water = DepartmentFactory(name="水利局", code="shuili"), DepartmentFactory(name="供水公司", code="water")
@@ -168,6 +168,8 @@ def test_a_refusal_keeps_the_sub_deadlines_of_replied_and_waived_parts(cast, dep
     assert parts[shuili.pk] > due
     event = task.events.get(action=Action.REFUSE_RETURN)
     assert event.data["assist_deadlines"] == {str(shuili.pk): timezone.localtime(parts[shuili.pk]).isoformat()}
+    moved = timezone.localtime(parts[shuili.pk]).strftime("%Y-%m-%d %H:%M")
+    assert f"assisting deadline of 水利局: {moved}" in detail(client, cast.supervisor, task).text
 
 
 def test_an_extension_request_does_not_stop_the_clock(cast, departments):
