@@ -11,7 +11,7 @@ _OPEN = Q(replied_at__isnull=True, waived_at__isnull=True)
 
 
 def assist_parts_of_department(user) -> QuerySet[TaskAssist]:
-    """The user's department's parts of unfinished tasks: still owed first, open urgent tasks first among them, then by sub-deadline."""
+    """The user's department's parts of unfinished tasks: owed first, open urgent tasks first, then by sub-deadline."""
     if not user.is_authenticated or not user.is_active or not user.is_department_staff:
         return TaskAssist.objects.none()
     return (

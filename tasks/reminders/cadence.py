@@ -207,11 +207,12 @@ def weekly_list_context(*, department: Department, now: dt.datetime) -> dict:
         open=Count("pk"), overdue=Count("pk", filter=overdue), due_soon=Count("pk", filter=due_soon)
     )
     fields = ("pk", "title", "deadline", "state")
+    order = (urgent_first(), "deadline", "pk")
     return {
         "department": department,
         "counts": counts,
-        "overdue": list(open_tasks.filter(overdue).order_by(urgent_first(), "deadline", "pk").only(*fields)[:LIST_ITEMS]),
-        "due_soon": list(open_tasks.filter(due_soon).order_by(urgent_first(), "deadline", "pk").only(*fields)[:LIST_ITEMS]),
+        "overdue": list(open_tasks.filter(overdue).order_by(*order).only(*fields)[:LIST_ITEMS]),
+        "due_soon": list(open_tasks.filter(due_soon).order_by(*order).only(*fields)[:LIST_ITEMS]),
         "week_ahead": WEEK_AHEAD_WORKING_DAYS,
     }
 

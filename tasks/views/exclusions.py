@@ -106,7 +106,7 @@ def exclusion_evidence(request, pk):
 @login_required
 @require_GET
 def exclusion_queue(request):
-    """The supervision office's queue: pending applications, open urgent tasks first, then oldest first, each with its decision form."""
+    """The supervision office's queue: pending applications, urgent then oldest first, each with its decision form."""
     if request.user.role != User.Role.SUPERVISOR:
         raise PermissionDenied(_("This page is for the supervision office."))
     pending = exclusions_visible_to(request.user).filter(status=ScoreExclusion.Status.PENDING)

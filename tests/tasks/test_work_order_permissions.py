@@ -147,7 +147,8 @@ def test_another_department_cannot_apply_for_or_decide_a_score_exclusion(client,
                            {"decision": "approve"}).status_code == 404
     # The assisting department reads the task but not the lead's application, and cannot apply.
     client.force_login(cast.handler_chengguan)
-    assert client.post(reverse("tasks:exclusion_decide", args=[exclusion.pk]), {"decision": "approve"}).status_code == 404
+    decide = reverse("tasks:exclusion_decide", args=[exclusion.pk])
+    assert client.post(decide, {"decision": "approve"}).status_code == 404
     assert client.post(reverse("tasks:exclusion_request", args=[task.pk]),
                        {"reason": "unreasonable", "text": "x"}).status_code == 409
     assert snapshot() == before
