@@ -5,12 +5,13 @@ import datetime as dt
 from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When
 
 from .models import FINISHED_STATES, HANDLING_STATES, TaskAssist
+from .urgency import urgent_first
 
 _OPEN = Q(replied_at__isnull=True, waived_at__isnull=True)
 
 
 def assist_parts_of_department(user) -> QuerySet[TaskAssist]:
-    """The user's department's parts of unfinished tasks: still owed first, then by sub-deadline."""
+    """The user's department's parts of unfinished tasks: owed first, open urgent tasks first, then by sub-deadline."""
     if not user.is_authenticated or not user.is_active or not user.is_department_staff:
         return TaskAssist.objects.none()
     return (
@@ -18,7 +19,7 @@ def assist_parts_of_department(user) -> QuerySet[TaskAssist]:
         .exclude(task__state__in=FINISHED_STATES)
         .select_related("task", "task__lead_department", "task__township")
         .annotate(owed=Case(When(_OPEN, then=Value(0)), default=Value(1), output_field=IntegerField()))
-        .order_by("owed", F("deadline").asc(nulls_last=True), "pk")
+        .order_by("owed", urgent_first("task__"), F("deadline").asc(nulls_last=True), "pk")
     )
 
 

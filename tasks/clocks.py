@@ -100,7 +100,11 @@ class Summary:
     working_days_left: int | None
     paused_at: dt.datetime | None
     rule: object  # DeadlineRule or None
-    custom: bool  # the supervisor set the deadline (or the rule was the built-in default)
+    custom: bool  # the supervisor set the deadline
+    # The limits recorded at the assignment (StageDeadlines.record()); None for older tasks.
+    limits: dict | None = None
+    # The acceptance clock while the task waits to be accepted: time left to accept (negative: late).
+    accept_left: dt.timedelta | None = None
 
     @property
     def overdue(self) -> bool:
@@ -119,6 +123,34 @@ class Summary:
         return format_duration(abs(self.left)) if self.left is not None else ""
 
     @property
+    def accept_overdue(self) -> bool:
+        return self.accept_left is not None and self.accept_left < dt.timedelta(0)
+
+    @property
+    def accept_left_text(self) -> str:
+        return format_duration(abs(self.accept_left)) if self.accept_left is not None else ""
+
+    @property
+    def handle_limit_text(self) -> str:
+        """The handling limit the task was given: "13 working days", "24 hours" (as at its assignment)."""
+        from .models import LimitUnit
+
+        if self.limits and self.limits.get("handle"):
+            amount, unit = self.limits["handle"]
+        elif self.rule is not None:
+            amount, unit = self.rule.handle_amount, self.rule.handle_unit
+        else:
+            return ""
+        return f"{amount} {LimitUnit(unit).label if unit in LimitUnit.values else unit}"
+
+    @property
+    def rule_channel(self) -> str:
+        """The channel the rule was narrowed to ("" for any channel)."""
+        if self.limits is not None:
+            return self.limits.get("channel") or ""
+        return self.rule.channel if self.rule is not None else ""
+
+    @property
     def meter(self) -> tuple[int, int] | None:
         """(used, total) in minutes for a <meter>, or None without a deadline."""
         if self.used is None or self.left is None:
@@ -127,10 +159,19 @@ class Summary:
         return used, max(used + int(self.left.total_seconds() // 60), used, 1)
 
 
-def summary(task: Task, now: dt.datetime) -> Summary:
-    """Time used, time paused and time left on the task's handling clock at `now` (no query)."""
+def summary(task: Task, now: dt.datetime, *, assignment: dict | None = None) -> Summary:
+    """Time used, time paused and time left on the task's handling clock at `now` (no query).
+
+    `assignment` is the details of the task's latest assignment (or arbitration) entry on
+    the timeline: the limits it recorded are shown, not the rule row as an admin may have
+    edited it since; without it (older entries) the rule row is read.
+    """
     paused = dt.timedelta(seconds=task.paused_seconds)
-    common = {"rule": task.deadline_rule if task.deadline_rule_id else None, "custom": task.deadline_rule_id is None}
+    recorded = (assignment or {}).get("deadline_limits")
+    custom = assignment["custom_deadline"] if assignment and "custom_deadline" in assignment else (
+        task.deadline_rule_id is None
+    )
+    common = {"rule": task.deadline_rule if task.deadline_rule_id else None, "custom": custom, "limits": recorded}
     if task.assigned_at is None or task.lead_department_id is None:
         return Summary("none", None, None, None, paused, None, None, None, **common)
     if task.state == State.RETURN_REQUESTED and task.clock_paused_at is not None:
@@ -147,6 +188,9 @@ def summary(task: Task, now: dt.datetime) -> Summary:
     days = None
     if status == "running" and task.deadline is not None and is_day_based(task.deadline) and left > dt.timedelta(0):
         days = working_days_left(task.deadline, end)
+    # Not accepted yet (assigned, or paused before acceptance): the acceptance clock too, stopped with the other.
+    if status in ("running", "paused") and task.accepted_at is None and task.accept_deadline is not None:
+        common["accept_left"] = task.accept_deadline - end
     return Summary(status, task.assigned_at, task.deadline, used, paused, left, days, task.clock_paused_at, **common)
 
 

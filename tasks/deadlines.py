@@ -64,6 +64,16 @@ class StageDeadlines:
     accept: dt.datetime
     handle: dt.datetime
     rule: object  # DeadlineRule or None when the built-in defaults were used
+    limits: Limits | None = None  # the limits as they were when counted (the rule row may be edited later)
+
+    def record(self) -> dict:
+        """The limits used, for the assignment's timeline entry: what the task was given, whatever the rule becomes."""
+        limits = self.limits
+        return {
+            "channel": self.rule.channel if self.rule is not None else "",
+            "default": self.rule is None,
+            **({stage: list(getattr(limits, stage)) for stage in ("accept", "handle", "callback")} if limits else {}),
+        }
 
 
 def ensure_default_rules() -> int:
@@ -169,7 +179,9 @@ def stage_deadlines(*, category: str, urgency: str, channel: str, start: dt.date
     """Acceptance and handling deadlines for a task assigned at `start`, and the rule used."""
     limits, rule = limits_for(category=category, urgency=urgency, channel=channel)
     start = _aware(start, "start")
-    return StageDeadlines(accept=_after(start, limits.accept), handle=_after(start, limits.handle), rule=rule)
+    return StageDeadlines(
+        accept=_after(start, limits.accept), handle=_after(start, limits.handle), rule=rule, limits=limits
+    )
 
 
 def callback_deadline(*, category: str, urgency: str, channel: str, replied_at: dt.datetime) -> dt.datetime:

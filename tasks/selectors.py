@@ -88,12 +88,15 @@ def department_overdue_tasks(user, *, now: dt.datetime) -> QuerySet[Task]:
 
 
 def department_task_counts(user, *, now: dt.datetime) -> dict:
-    """Open, to accept, overdue, due today, led and awaiting-approval counts of the user's department, in one query."""
+    """Open, to accept (and late to accept), overdue, due today, led and awaiting-approval counts, in one query."""
     end_of_today = _local_midnight(now) + dt.timedelta(days=1)
     on_clock = Q(state__in=HANDLING_STATES)
     return department_open_tasks(user).order_by().aggregate(
         open=Count("pk"),
         to_accept=Count("pk", filter=Q(state=State.ASSIGNED)),
+        # The acceptance clock: led tasks not accepted by their acceptance deadline (2 hours for 紧急).
+        accept_late=Count("pk", filter=Q(state=State.ASSIGNED, lead_department_id=user.department_id,
+                                         accept_deadline__lt=now)),
         overdue=Count("pk", filter=on_clock & Q(deadline__lt=now)),
         due_today=Count("pk", filter=on_clock & Q(deadline__gte=now, deadline__lt=end_of_today)),
         lead=Count("pk", filter=Q(lead_department_id=user.department_id)),

@@ -142,7 +142,7 @@ class Deadlines:
         self._days: dict = {}
 
     def for_row(self, row: Row):
-        """(acceptance deadline, handling deadline, rule or None) as task_assign sets them."""
+        """(acceptance deadline, handling deadline, rule or None, custom, limits recorded) as task_assign sets them."""
         key = (row.category, row.urgency, row.channel)
         if key not in self._stages:
             self._stages[key] = deadlines.stage_deadlines(
@@ -160,7 +160,8 @@ class Deadlines:
                 custom = max(calendar.end_of_day(value), self.now)
         handle = custom or stages.handle
         # A short deadline must not leave more time to accept than to finish (as task_assign).
-        return min(stages.accept, handle), handle, (None if custom else stages.rule), custom is not None
+        limits = None if custom else stages.record()
+        return min(stages.accept, handle), handle, (None if custom else stages.rule), custom is not None, limits
 
 
 def tracking_numbers(rows: list[Row]) -> list[str]:
@@ -201,7 +202,7 @@ def write_rows(rows: list[Row], *, user, now: dt.datetime, title, method: str = 
 
 
 def _assign_data(row: Row, assignment) -> dict:
-    accept, handle, rule, custom = assignment
+    accept, handle, rule, custom, limits = assignment
     return {
         "lead_department": row.department_id,
         "assisting_departments": [],
@@ -210,6 +211,7 @@ def _assign_data(row: Row, assignment) -> dict:
         "assist_deadline": None,
         "deadline_rule": rule.pk if rule else None,
         "custom_deadline": custom,
+        "deadline_limits": limits,
         "source": "import",
     }
 
@@ -227,7 +229,7 @@ def _bulk_rows(rows, numbers, assignments, *, actor_id, now, title) -> None:
         }
         task_events = [register]
         if assignment is not None:
-            accept, handle, rule, _custom = assignment
+            accept, handle, rule, _custom, _limits = assignment
             task.update(state=State.ASSIGNED, lead_department_id=row.department_id, assigned_at=now,
                         accept_deadline=accept, deadline=handle, deadline_rule_id=rule.pk if rule else None)
             task_events.append({
@@ -286,7 +288,7 @@ def _copy_rows(rows, numbers, assignments, *, actor_id, now, title) -> None:
             if assignment is None:
                 yield f"{head}\t{registered}\t{tail}\t{null}\t{null}\t{null}\t{null}\t{null}"
             else:
-                accept, handle, rule, _custom = assignment
+                accept, handle, rule, _custom, _limits = assignment
                 yield (f"{head}\t{assigned}\t{tail}\t{row.department_id}\t{at}\t{accept.isoformat()}"
                        f"\t{handle.isoformat()}\t{null if rule is None else rule.pk}")
 

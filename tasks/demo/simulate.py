@@ -120,6 +120,7 @@ class Sim:
             "deadline_rule": stages.rule.pk if task.deadline_rule else None,
             "custom_deadline": custom is not None,
             "custom_assist_deadline": False,
+            "deadline_limits": None if custom else stages.record(),
         })
 
     def supervise(self, w, level, note):
@@ -331,13 +332,18 @@ class Sim:
         task.state = request.previous_state or State.ACCEPTED
         task.clock_paused_at = None
         task.paused_seconds += paused
+        moved = {}
         for assist in self.assists:
-            if assist.replied_at is None and assist.deadline is not None:
-                assist.deadline = clocks.resumed_deadline(assist.deadline, paused_at=paused_at, resumed_at=now)
+            if assist.replied_at is None and assist.waived_at is None and assist.deadline is not None:
+                resumed = clocks.resumed_deadline(assist.deadline, paused_at=paused_at, resumed_at=now)
+                if resumed != assist.deadline:
+                    assist.deadline = resumed
+                    moved[str(assist.department.pk)] = iso(resumed)
         self.record(Action.REFUSE_RETURN, self.supervisor, State.RETURN_REQUESTED, note, {
             "request": request, "paused_at": iso(paused_at), "paused_seconds": paused,
             "previous_deadline": iso(previous), "deadline": iso(task.deadline),
             "previous_accept_deadline": iso(previous_accept), "accept_deadline": iso(task.accept_deadline),
+            "assist_deadlines": moved,
         })
 
     def request_extension(self, w, reason, extra_days):

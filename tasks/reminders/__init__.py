@@ -5,7 +5,9 @@ How a run works (`reminders_send_due`, called by the beat job and `send_reminder
 1. From today's date and the working-day calendar, compute for each level the range of
    deadline dates that are at that level today (`level_windows`). Levels are date-based,
    so any number of runs on one day agree, and a run that was missed is made up by the
-   next one (which sends the level in force then, not the stale one).
+   next one (which sends the level in force then, not the stale one). One exception, for
+   the hour deadlines of 紧急 tasks: a deadline that passed earlier today is overdue in
+   the run's eyes at once (the overdue list shows it so), not from the next working day.
 2. Claims that an earlier run took but never delivered (a worker killed mid-run) are
    taken over by one conditional UPDATE that only one run can win.
 3. New claims: an INSERT under the unique constraint (task, level, deadline); only the

@@ -25,7 +25,7 @@ from django.db.models import Exists, F, OuterRef
 
 from ..models import HANDLING_STATES, TaskAssist
 from ..models.reminders import AssistReminderClaim, Audience, ClaimStatus, Notification, ReminderLevel
-from .levels import Window, local_date, start_of
+from .levels import Window
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ def assist_windows(windows: list[Window]) -> list[Window]:
     result = []
     for window in windows:
         if window.level == ReminderLevel.OVERDUE:
-            result.append(Window(window.level, None, window.end))
+            result.append(dataclasses.replace(window, start=None, start_at=None))
         elif window.level in ASSIST_LEVELS:
             result.append(window)
     return result
@@ -56,8 +56,7 @@ def assist_windows(windows: list[Window]) -> list[Window]:
 
 def assist_level_in(windows: list[Window], deadline: dt.datetime) -> str | None:
     """The level a part with this sub-deadline is at under these (assist) windows, or None."""
-    day = local_date(deadline)
-    return next((w.level for w in windows if w.contains(day)), None)
+    return next((w.level for w in windows if w.holds(deadline)), None)
 
 
 def _open_parts():
@@ -68,9 +67,9 @@ def _open_parts():
 
 def candidates(window: Window, *, after_id: int, size: int) -> list[tuple]:
     """(part, sub-deadline, task, department) of open parts at this level today without a claim, by id."""
-    rows = _open_parts().filter(pk__gt=after_id, deadline__lt=start_of(window.end))
-    if window.start is not None:
-        rows = rows.filter(deadline__gte=start_of(window.start))
+    rows = _open_parts().filter(pk__gt=after_id, deadline__lt=window.upper())
+    if window.lower() is not None:
+        rows = rows.filter(deadline__gte=window.lower())
     claimed = AssistReminderClaim.objects.filter(
         assist=OuterRef("pk"), level=window.level, deadline=OuterRef("deadline")
     )

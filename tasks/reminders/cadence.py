@@ -39,6 +39,7 @@ from .. import calendar
 from ..errors import DomainError
 from ..models import FINISHED_STATES, HANDLING_STATES, UNASSIGNED_STATES, State, Task
 from ..models.reminders import DigestKind, LookBackDraw, LookBackSample, ReminderDigest
+from ..urgency import urgent_first
 from .levels import local_date, start_of
 from .stale_projects import project_reminders_send_due
 
@@ -194,7 +195,7 @@ def cadence_run_due(*, now: dt.datetime) -> CadenceRun:
 
 
 def weekly_list_context(*, department: Department, now: dt.datetime) -> dict:
-    """A department's open, due-soon and overdue tasks now: counts, and the first ones by deadline."""
+    """A department's open, due-soon and overdue tasks now: counts, and the first ones (urgent first) by deadline."""
     today = local_date(now)
     open_tasks = Task.objects.filter(lead_department=department).exclude(
         state__in=list(FINISHED_STATES) + list(UNASSIGNED_STATES)
@@ -206,11 +207,12 @@ def weekly_list_context(*, department: Department, now: dt.datetime) -> dict:
         open=Count("pk"), overdue=Count("pk", filter=overdue), due_soon=Count("pk", filter=due_soon)
     )
     fields = ("pk", "title", "deadline", "state")
+    order = (urgent_first(), "deadline", "pk")
     return {
         "department": department,
         "counts": counts,
-        "overdue": list(open_tasks.filter(overdue).order_by("deadline", "pk").only(*fields)[:LIST_ITEMS]),
-        "due_soon": list(open_tasks.filter(due_soon).order_by("deadline", "pk").only(*fields)[:LIST_ITEMS]),
+        "overdue": list(open_tasks.filter(overdue).order_by(*order).only(*fields)[:LIST_ITEMS]),
+        "due_soon": list(open_tasks.filter(due_soon).order_by(*order).only(*fields)[:LIST_ITEMS]),
         "week_ahead": WEEK_AHEAD_WORKING_DAYS,
     }
 

@@ -9,7 +9,7 @@ from django.db.models import Exists, OuterRef
 
 from ..models import HANDLING_STATES, Task
 from ..models.reminders import ClaimStatus, Notification, ReminderClaim
-from .levels import Window, registration_day_end, start_of
+from .levels import Window, registration_day_end
 
 
 @dataclasses.dataclass(frozen=True)
@@ -24,9 +24,9 @@ class Claim:
 def candidates(window: Window, *, after_id: int, size: int) -> list[tuple]:
     """(task, deadline, department) of tasks at this level today without a claim for it, by id from `after_id`."""
     field = window.field
-    rows = Task.objects.filter(state__in=window.states, pk__gt=after_id, **{f"{field}__lt": start_of(window.end)})
-    if window.start is not None:
-        rows = rows.filter(**{f"{field}__gte": start_of(window.start)})
+    rows = Task.objects.filter(state__in=window.states, pk__gt=after_id, **{f"{field}__lt": window.upper()})
+    if window.lower() is not None:
+        rows = rows.filter(**{f"{field}__gte": window.lower()})
     claimed = ReminderClaim.objects.filter(task=OuterRef("pk"), level=window.level)
     if field == "deadline":
         claimed = claimed.filter(deadline=OuterRef("deadline"))

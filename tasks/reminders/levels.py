@@ -87,12 +87,30 @@ def reminder_rules() -> dict[str, LevelRule]:
 class Window:
     """Tasks whose date (deadline, or registration for same-day levels) is in [start, end) are at `level` today.
 
-    `start` None means unbounded.
+    `start` None means unbounded. `start_at`/`end_at`, when set, replace the start of the
+    day `start`/`end` by a moment: the run's `now` for the hour deadlines of 紧急 tasks
+    (level_windows).
     """
 
     level: str
     start: dt.date | None
     end: dt.date
+    start_at: dt.datetime | None = None
+    end_at: dt.datetime | None = None
+
+    def lower(self) -> dt.datetime | None:
+        """The first moment in the window (None: unbounded)."""
+        if self.start_at is not None:
+            return self.start_at
+        return start_of(self.start) if self.start is not None else None
+
+    def upper(self) -> dt.datetime:
+        """The first moment after the window."""
+        return self.end_at if self.end_at is not None else start_of(self.end)
+
+    def holds(self, moment: dt.datetime) -> bool:
+        lower = self.lower()
+        return (lower is None or lower <= moment) and moment < self.upper()
 
     @property
     def field(self) -> str:
@@ -106,8 +124,14 @@ class Window:
         return (self.start is None or self.start <= day) and day < self.end
 
 
-def level_windows(*, today: dt.date, rules: dict[str, LevelRule]) -> list[Window]:
-    """For each active level, the deadline dates that are at that level on `today` (a working day)."""
+def level_windows(*, today: dt.date, rules: dict[str, LevelRule], now: dt.datetime | None = None) -> list[Window]:
+    """For each active level, the deadline dates that are at that level on `today` (a working day).
+
+    With `now` (a moment of `today`), a deadline that passed earlier today is overdue at
+    once instead of due today: the hour deadlines of 紧急 tasks (2 and 24 hours) are
+    reminded as overdue when the overdue list shows them, not the next working day. A
+    deadline counted in working days ends at 23:59:59, so this changes nothing for it.
+    """
     if not calendar.is_working_day(today):
         return []
     soon = rules[ReminderLevel.DUE_SOON].days
@@ -118,10 +142,11 @@ def level_windows(*, today: dt.date, rules: dict[str, LevelRule]) -> list[Window
     # Overdue from the first working day after the deadline; escalated once `escalate`
     # working days after the deadline have begun, i.e. the deadline is before `cut`.
     cut = calendar.add_working_days(today, -(escalate - 1))
+    passed = now if now is not None and local_date(now) == today else None
     windows = {
         ReminderLevel.DUE_SOON: Window(ReminderLevel.DUE_SOON, next_1, calendar.add_working_days(today, soon + 1)),
-        ReminderLevel.DUE_TODAY: Window(ReminderLevel.DUE_TODAY, today, next_1),
-        ReminderLevel.OVERDUE: Window(ReminderLevel.OVERDUE, cut, today),
+        ReminderLevel.DUE_TODAY: Window(ReminderLevel.DUE_TODAY, today, next_1, start_at=passed),
+        ReminderLevel.OVERDUE: Window(ReminderLevel.OVERDUE, cut, today, end_at=passed),
         ReminderLevel.ESCALATED: Window(ReminderLevel.ESCALATED, None, cut),
     }
     # Same-day targets: registered on or before the previous working day, so its
@@ -137,8 +162,7 @@ def level_on(*, deadline: dt.datetime, today: dt.date, rules: dict[str, LevelRul
 
 
 def level_in(windows: list[Window], deadline: dt.datetime) -> str | None:
-    day = local_date(deadline)
-    return next((w.level for w in windows if w.level in DEADLINE_LEVELS and w.contains(day)), None)
+    return next((w.level for w in windows if w.level in DEADLINE_LEVELS and w.holds(deadline)), None)
 
 
 def registration_day_end(created_at: dt.datetime) -> dt.datetime:

@@ -107,7 +107,7 @@ class _Run:
         self.token = uuid.uuid4().hex
         self.summary = ReminderRun(now=now)
         self.rules = reminder_rules()
-        self.windows = level_windows(today=self.today, rules=self.rules)
+        self.windows = level_windows(today=self.today, rules=self.rules, now=now)
         self.recipients = None
         self.digest_for: dict[int, int] = {}
         self.taken = 0

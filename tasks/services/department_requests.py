@@ -150,15 +150,22 @@ def task_refuse_return(*, actor: User, task: Task, note: str, now: dt.datetime |
         locked.clock_paused_at = None
         locked.paused_seconds += paused
         locked.save(update_fields=["state", "deadline", "accept_deadline", "clock_paused_at", "paused_seconds"])
-        for assist in TaskAssist.objects.filter(task=locked, replied_at__isnull=True, deadline__isnull=False):
-            assist.deadline = clocks.resumed_deadline(assist.deadline, paused_at=paused_at, resumed_at=now)
-            assist.save(update_fields=["deadline"])
+        # Open parts only: a replied or waived part's sub-deadline is the record of when it was due.
+        moved = {}
+        open_parts = TaskAssist.objects.filter(
+            task=locked, replied_at__isnull=True, waived_at__isnull=True, deadline__isnull=False
+        )
+        for assist in open_parts:
+            resumed = clocks.resumed_deadline(assist.deadline, paused_at=paused_at, resumed_at=now)
+            if resumed != assist.deadline:
+                TaskAssist.objects.filter(pk=assist.pk).update(deadline=resumed)
+                moved[str(assist.department_id)] = iso(resumed)
         record(
             locked, action=Action.REFUSE_RETURN, actor=actor, at=now, from_state=State.RETURN_REQUESTED, note=note,
             data={"request": request.pk, "paused_at": iso(paused_at), "paused_seconds": paused,
                   "previous_deadline": iso(previous["deadline"]), "deadline": iso(locked.deadline),
                   "previous_accept_deadline": iso(previous["accept_deadline"]),
-                  "accept_deadline": iso(locked.accept_deadline)},
+                  "accept_deadline": iso(locked.accept_deadline), "assist_deadlines": moved},
         )
     return copy_back(locked, task)
 

@@ -177,6 +177,8 @@ def _assign(
                 "custom_assist_deadline": assist_deadline is not None,
                 "deadline_rule": stages.rule.pk if locked.deadline_rule else None,
                 "custom_deadline": custom is not None,
+                # The limits the rule had at this assignment: an admin's later edit does not rewrite them.
+                "deadline_limits": None if custom else stages.record(),
             },
         )
     return copy_back(locked, task)

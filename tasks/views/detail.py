@@ -144,7 +144,7 @@ def _render(request, task: Task, *, bound=None, status: int = 200, instruction_f
         "suggestions": _citizens(suggestions, task, user),
         **assist_section(task, user, now),
         "deadlines": _deadlines(task, now),
-        "clock": clocks.summary(task, now),
+        "clock": clocks.summary(task, now, assignment=_latest_assignment(events)),
         "pending_requests": [r for r in requests if r.status == TaskRequest.Status.PENDING],
         "decided_requests": [r for r in requests if r.status != TaskRequest.Status.PENDING],
         "callbacks": callbacks,
@@ -157,6 +157,12 @@ def _render(request, task: Task, *, bound=None, status: int = 200, instruction_f
     context.update(instruction_context(request, task, instruction_form))
     context.update(reply_template_context(request, task, context["action_forms"], bound))
     return render(request, "tasks/detail.html", context, status=status)
+
+
+def _latest_assignment(events) -> dict | None:
+    """The details of the latest assignment or arbitration: the deadline and limits the department was given."""
+    latest = next((e for e in reversed(events) if e.action in (Action.ASSIGN, Action.ARBITRATE)), None)
+    return latest.data if latest is not None else None
 
 
 def _action_forms(task, user, actions, bound) -> list:
@@ -210,6 +216,7 @@ def _timeline(events) -> list:
         data = event.data or {}
         department_ids.update(filter(None, [data.get("lead_department"), data.get("department")]))
         department_ids.update(data.get("assisting_departments") or [])
+        department_ids.update(int(pk) for pk in (data.get("assist_deadlines") or {}))
     names = dict(Department.objects.filter(pk__in=department_ids).values_list("pk", "name")) if department_ids else {}
     return [(event, _event_details(event, names)) for event in events]
 
@@ -250,6 +257,11 @@ def _event_details(event, names: dict) -> list[str]:
     elif event.action in _NEW_DEADLINE and data.get("deadline"):
         details.append(_("deadline: %(deadline)s") % {"deadline": _when(data["deadline"])})
     details += returns.timeline_details(event, names)
+    # An extension or a refused return moved the open assisting parts' sub-deadlines.
+    for pk, deadline in (data.get("assist_deadlines") or {}).items():
+        details.append(_("assisting deadline of %(department)s: %(deadline)s") % {
+            "department": names.get(int(pk), "?"), "deadline": _when(deadline),
+        })
     if event.action in _EXCLUSION and data.get("reason"):
         details.append(_("score exclusion: %(reason)s, %(department)s") % {
             "reason": _label(ScoreExclusion.Reason, data["reason"]),

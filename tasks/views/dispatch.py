@@ -21,6 +21,7 @@ from org.models import User
 from tasks import dispatch_selectors as selectors
 from tasks.dispatch_forms import BULK_FORMS, BulkAssignForm, BulkForm, DispatchFilterForm, SameDayFilterForm
 from tasks.errors import DomainError
+from tasks.services.rules import RETURNS_BEFORE_ARBITRATION
 
 PAGE_SIZE = 50
 
@@ -68,6 +69,8 @@ def dispatch_queue(request):
         "bound": bound,
         "selected": _selected(bound),
         "merge_target": request.POST.get("merge_target", ""),
+        # A task returned this often is arbitrated on its own page, not assigned in bulk.
+        "arbitration_after": RETURNS_BEFORE_ARBITRATION,
     }, status=status)
 
 

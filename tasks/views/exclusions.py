@@ -21,6 +21,7 @@ from tasks.exclusion_forms import APPROVE, ExclusionDecisionForm, ExclusionReque
 from tasks.models import ScoreExclusion
 from tasks.services import refusal
 from tasks.services.exclusions import exclusion_approve, exclusion_refuse, task_request_exclusion
+from tasks.urgency import urgent_first
 
 from . import detail
 from .dispatch import paginate
@@ -105,11 +106,11 @@ def exclusion_evidence(request, pk):
 @login_required
 @require_GET
 def exclusion_queue(request):
-    """The supervision office's queue: pending applications, oldest first, each with its decision form."""
+    """The supervision office's queue: pending applications, urgent then oldest first, each with its decision form."""
     if request.user.role != User.Role.SUPERVISOR:
         raise PermissionDenied(_("This page is for the supervision office."))
     pending = exclusions_visible_to(request.user).filter(status=ScoreExclusion.Status.PENDING)
-    page = paginate(request, pending.order_by("requested_at", "pk"))
+    page = paginate(request, pending.order_by(urgent_first("task__"), "requested_at", "pk"))
     rows = [
         {"exclusion": e, "form": ExclusionDecisionForm(auto_id=f"id_exclusion_{e.pk}_%s")} for e in page.object_list
     ]

@@ -87,7 +87,11 @@ def test_row_with_department_is_assigned_with_its_deadline(tmp_path, org, cast):
     assert days_task.deadline < rule_task.deadline  # 5 working days, against the rule's 13 for a complaint
     assign = date_task.events.get(action=Action.ASSIGN)
     assert assign.data["custom_deadline"] is True and assign.data["lead_department"] == date_task.lead_department_id
+    assert assign.data["deadline_limits"] is None
     assert assign.actor == cast.registrar
+    # The rule's limits are recorded with the assignment, as task_assign records them.
+    limits = rule_task.events.get(action=Action.ASSIGN).data["deadline_limits"]
+    assert limits["handle"] == [13, "working_days"] and limits["accept"] == [1, "working_days"]
 
 
 def test_reimporting_the_same_file_imports_nothing_twice(tmp_path, org, cast):

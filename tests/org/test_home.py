@@ -109,6 +109,21 @@ def test_handler_sees_own_department_tasks_and_not_another_department(client, ca
     assert "replies-awaiting-approval" not in html
 
 
+def test_the_desk_counts_led_tasks_late_to_accept_by_their_acceptance_clock(client, cast, departments):
+    late = _assigned(departments.zhujian, days_left=3, accept_deadline=NOW - dt.timedelta(hours=1))
+    _assigned(departments.zhujian, days_left=3, accept_deadline=NOW + dt.timedelta(hours=1))  # still in time
+    _assigned(departments.zhujian, days_left=3, state=State.ACCEPTED, accept_deadline=NOW - dt.timedelta(hours=1),
+              accepted_at=NOW - dt.timedelta(hours=2))
+    assisted = _assigned(departments.chengguan, days_left=3, accept_deadline=NOW - dt.timedelta(hours=1))
+    TaskAssist.objects.create(task=assisted, department=departments.zhujian)  # the lead's acceptance, not ours
+    html = _home(client, cast.handler_zhujian)
+    assert _figure(html, "accept_late") == "1"
+    assert 'data-figure="accept_late"' in html and "figure-alert" in html
+    late.state = State.ACCEPTED
+    late.save(update_fields=["state"])
+    assert _figure(_home(client, cast.handler_zhujian), "accept_late") == "0"
+
+
 def test_handler_home_shows_days_overdue(client, cast, departments):
     task = _assigned(departments.zhujian, days_left=-4)
     overdue = _section(_home(client, cast.handler_zhujian), "department-overdue-tasks")

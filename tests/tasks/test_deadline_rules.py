@@ -3,6 +3,7 @@
 import datetime as dt
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -110,3 +111,63 @@ def test_an_admin_edits_a_rule_in_the_django_admin(client, cast, departments, ru
     task = assign(cast, departments, now=at(2021, 9, 13), category=Category.SUGGESTION)
     # 10 working days from Mon 13 Sep 2021: 14–17, 18 (调休), 22–24, 26 (调休), 27.
     assert task.deadline == eod(2021, 9, 27)
+
+
+def _rule_post(rule, **changes):
+    data = {
+        "category": rule.category, "urgency": rule.urgency, "channel": rule.channel,
+        "accept_amount": rule.accept_amount, "accept_unit": rule.accept_unit,
+        "handle_amount": rule.handle_amount, "handle_unit": rule.handle_unit,
+        "callback_amount": rule.callback_amount, "callback_unit": rule.callback_unit,
+    }
+    data.update(changes)
+    return data
+
+
+@pytest.mark.parametrize("changes, field, message", [
+    ({"accept_amount": 0}, "accept_amount", "The acceptance limit must be from 1 to 250 working days; 0 was given."),
+    ({"handle_amount": 0}, "handle_amount", "The handling limit must be from 1 to 250 working days; 0 was given."),
+    ({"callback_amount": 0}, "callback_amount", "The callback limit must be from 1 to 250 working days; 0 was given."),
+    ({"handle_amount": 900, "handle_unit": LimitUnit.HOURS}, "handle_amount",
+     "The handling limit must be from 1 to 720 hours; 900 was given."),
+    ({"accept_amount": 20}, "accept_amount",
+     "The acceptance limit (20 working days) cannot be longer than the handling limit (15)."),
+])
+def test_the_admin_is_told_which_limit_is_wrong_and_nothing_is_saved(client, cast, rules, changes, field, message):
+    from django.utils import translation
+
+    rule = rules[(Category.SUGGESTION, Urgency.NORMAL, "")]
+    before = DeadlineRule.objects.values().get(pk=rule.pk)
+    client.force_login(cast.admin)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    with translation.override("en"):
+        response = client.post(reverse("admin:tasks_deadlinerule_change", args=[rule.pk]), _rule_post(rule, **changes))
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors[field] == [message]
+    assert DeadlineRule.objects.values().get(pk=rule.pk) == before
+
+
+def test_the_rule_lists_inline_edit_saves_all_rows_or_none(client, cast, rules):
+    from django.utils import translation
+
+    first = rules[(Category.CONSULTATION, Urgency.NORMAL, "")]
+    second = rules[(Category.HELP, Urgency.NORMAL, "")]
+    rows = list(DeadlineRule.objects.order_by("category", "urgency", "channel"))
+    data = {"form-TOTAL_FORMS": str(len(rows)), "form-INITIAL_FORMS": str(len(rows)), "_save": "Save"}
+    for i, row in enumerate(rows):
+        data[f"form-{i}-id"] = str(row.pk)
+        for name in ("accept_amount", "accept_unit", "handle_amount", "handle_unit", "callback_amount",
+                     "callback_unit"):
+            data[f"form-{i}-{name}"] = str(getattr(row, name))
+        if row.pk == first.pk:
+            data[f"form-{i}-handle_amount"] = "4"  # valid
+        if row.pk == second.pk:
+            data[f"form-{i}-accept_amount"] = "0"  # invalid
+    client.force_login(cast.admin)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    with translation.override("en"):
+        response = client.post(reverse("admin:tasks_deadlinerule_changelist"), data)
+    assert response.status_code == 200
+    assert "The acceptance limit must be from 1 to 250 working days; 0 was given." in response.content.decode()
+    first.refresh_from_db()
+    assert first.handle_amount == 3  # the valid row was not saved either

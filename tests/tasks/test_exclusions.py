@@ -270,6 +270,24 @@ def test_an_approved_exclusion_leaves_the_task_out_and_the_link_lists_exactly_it
         assert [rollup_card.excluded(c) for c in FIGURE_CODES] == [live_card.excluded(c) for c in FIGURE_CODES]
 
 
+def test_a_refused_exclusion_changes_no_figure_no_count_and_no_link(client, cast, departments, task):
+    scope = for_department(departments.zhujian)
+    before, before_card = _figures(scope)
+    exclusion_refuse(actor=cast.supervisor, exclusion=apply(cast, task), note="不属实")
+    after, card = _figures(scope)
+    assert after == before
+    for code in FIGURE_CODES:
+        assert card.excluded(code) == before_card.excluded(code), code
+        assert card.excluded(code) in (0, None), code
+        if card.excluded(code) is not None:
+            assert not records_for(code, scope, OCTOBER, part=EXCLUDED).exists(), code
+    assert task.pk in set(records_for("assigned", scope, OCTOBER).values_list("pk", flat=True))
+    _login(client, cast.head_zhujian)
+    text = client.get(reverse("reports:department_card", args=["zhujian"]) + "?period=2021-10").text
+    assert "report-card" in text or "rc-" in text  # the card itself was shown
+    assert not re.search(r'data-excluded="[1-9]', text)  # no "核减 N" beside any figure
+
+
 def test_an_exclusion_stops_counting_once_another_department_leads_the_task(cast, departments, task):
     exclusion_approve(actor=cast.supervisor, exclusion=apply(cast, task))
     assert _figures(city())[1].excluded("assigned") == 1

@@ -240,3 +240,24 @@ def test_the_arbitration_form_replaces_the_assignment_form(client, cast, departm
     assert 'id="action-form-request_return"' not in page.text
     refusal = client.post(reverse("tasks:action", args=[task.pk, "request_return"]), {"reason_code": "duplicate"})
     assert refusal.status_code == 409 and "by arbitration" in refusal.text
+
+
+def test_the_dispatch_queue_marks_a_task_to_arbitrate_and_bulk_assignment_refuses_it(client, cast, departments):
+    task = returned_twice(cast, departments)
+    once = assigned(cast, departments.zhujian)
+    returned(cast, once, departments.zhujian, now=T0 + HOUR)
+    client.force_login(cast.supervisor)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    page = client.get(reverse("tasks:dispatch")).text
+    row = page[page.index(f'<tr data-task-id="{task.pk}"'):]
+    row = row[:row.index("</tr>")]
+    assert 'data-arbitration="true"' in row and "to arbitrate" in row
+    other = page[page.index(f'<tr data-task-id="{once.pk}"'):]
+    assert 'data-arbitration' not in other[:other.index("</tr>")]
+    before = snapshot()
+    response = client.post(reverse("tasks:dispatch"), {"action": "assign", "tasks": [once.pk, task.pk],
+                                                      "lead_department": departments.zhujian.pk})
+    assert response.status_code == 409
+    [message] = [str(m) for m in response.context["messages"]]
+    assert f"Task #{task.pk}" in message and "it goes to arbitration" in message
+    assert snapshot() == before

@@ -150,6 +150,28 @@ def test_an_assisting_departments_sub_deadline_resumes_too(cast, departments):
     assert left > 0 and clocks.working_days_left(assist_after, at(2021, 9, 24)) == left
 
 
+def test_a_refusal_keeps_the_sub_deadlines_of_replied_and_waived_parts(client, cast, departments):
+    from ..factories import DepartmentFactory
+
+    shuili, water = DepartmentFactory(name="水利局", code="shuili"), DepartmentFactory(name="供水公司", code="water")
+    task = assigned(cast, departments, now=at(2021, 9, 13), category=Category.COMPLAINT,
+                    assisting=[departments.chengguan, shuili, water])
+    due = TaskAssist.objects.get(task=task, department=shuili).deadline
+    services.task_assist_reply(actor=cast.handler_chengguan, task=task, reply="已配合", now=at(2021, 9, 13, 15))
+    services.task_waive_assist(actor=cast.supervisor, task=task, department=water, reason="已撤销协办",
+                               now=at(2021, 9, 13, 16))
+    ask_return(cast, task, at(2021, 9, 14))
+    services.task_refuse_return(actor=cast.supervisor, task=task, note="请继续办理", now=at(2021, 9, 24))
+    parts = dict(TaskAssist.objects.filter(task=task).values_list("department_id", "deadline"))
+    # The answered parts keep the sub-deadline they were due by; only the open one moves.
+    assert parts[departments.chengguan.pk] == parts[water.pk] == due
+    assert parts[shuili.pk] > due
+    event = task.events.get(action=Action.REFUSE_RETURN)
+    assert event.data["assist_deadlines"] == {str(shuili.pk): timezone.localtime(parts[shuili.pk]).isoformat()}
+    moved = timezone.localtime(parts[shuili.pk]).strftime("%Y-%m-%d %H:%M")
+    assert f"assisting deadline of 水利局: {moved}" in detail(client, cast.supervisor, task).text
+
+
 def test_an_extension_request_does_not_stop_the_clock(cast, departments):
     task = assigned(cast, departments, now=at(2021, 9, 13))
     services.task_request_extension(actor=cast.handler_zhujian, task=task, deadline=dt.date(2021, 9, 30),
@@ -250,3 +272,103 @@ def test_reminders_skip_the_paused_task_and_follow_the_resumed_deadline(cast, de
                                .values_list("level", flat=True)))
     assert sent == {26: [L.DUE_SOON], 27: [L.DUE_TODAY], 28: [L.OVERDUE]}
     assert set(Notification.objects.filter(task=task).values_list("deadline", flat=True)) == {eod(2021, 9, 27)}
+
+
+def test_the_detail_page_shows_the_limit_the_task_was_given_not_the_rule_as_edited_since(client, cast, departments):
+    task = assigned(cast, departments, now=timezone.now() - dt.timedelta(hours=2), category=Category.COMPLAINT)
+    limits = task.events.get(action=Action.ASSIGN).data["deadline_limits"]
+    assert limits == {"channel": "", "default": False, "accept": [1, "working_days"],
+                      "handle": [13, "working_days"], "callback": [2, "working_days"]}
+    rule = task.deadline_rule
+    rule.handle_amount = 10
+    rule.save()
+    page = detail(client, cast.handler_zhujian, task)
+    assert '<span id="clock-rule-limit">13 working days</span>' in page.text
+    assert "set by the supervisor" not in page.text
+
+
+def test_the_built_in_defaults_are_shown_as_the_rule_not_as_the_supervisors_deadline(client, cast, departments):
+    from tasks.models import DeadlineRule
+
+    DeadlineRule.objects.all().delete()
+    deadlines.invalidate_rule_cache()
+    task = assigned(cast, departments, now=timezone.now() - dt.timedelta(hours=2), category=Category.HELP)
+    assert task.deadline_rule is None
+    assert task.events.get(action=Action.ASSIGN).data["deadline_limits"]["default"] is True
+    page = detail(client, cast.handler_zhujian, task)
+    assert '<span id="clock-rule-limit">5 working days</span>' in page.text
+    custom = TaskFactory(state=S.REGISTERED)
+    services.task_assign(actor=cast.supervisor, task=custom, lead_department=departments.zhujian, deadline_days=4)
+    assert "set by the supervisor" in detail(client, cast.handler_zhujian, custom).text
+
+
+def test_an_urgent_task_is_reminded_as_overdue_when_its_hours_run_out_the_same_day(cast, departments):
+    from tasks.models.reminders import Notification, ReminderLevel as L
+    from tasks.reminders import reminders_send_due
+
+    task = assigned(cast, departments, now=at(2021, 9, 13, 10), urgency=Urgency.URGENT)  # due Tue 14 Sep 10:00
+    assert task.deadline == at(2021, 9, 14, 10)
+
+    def levels(now):
+        reminders_send_due(now=now)
+        return sorted(set(Notification.objects.filter(task=task, created_at=now).values_list("level", flat=True)))
+
+    assert levels(at(2021, 9, 13, 10, 30)) == [L.DUE_SOON]
+    assert levels(at(2021, 9, 14, 8)) == [L.DUE_TODAY]
+    assert levels(at(2021, 9, 14, 9, 45)) == []
+    # The deadline has passed: the overdue list shows it, and the overdue reminder goes out in this run.
+    late = at(2021, 9, 14, 10, 15)
+    assert list(selectors.department_overdue_tasks(cast.handler_zhujian, now=late)) == [task]
+    assert levels(late) == [L.OVERDUE]
+    assert levels(at(2021, 9, 15, 8)) == []  # once per level and deadline
+
+
+def test_an_urgent_assisting_part_is_reminded_as_overdue_the_same_day(cast, departments):
+    from tasks.models.reminders import Notification, ReminderLevel as L
+    from tasks.reminders import reminders_send_due
+
+    task = assigned(cast, departments, now=at(2021, 9, 13, 10), urgency=Urgency.URGENT,
+                    assisting=[departments.chengguan])
+    part = TaskAssist.objects.get(task=task)
+    assert part.deadline == task.deadline  # too short for a sub-deadline of its own
+    reminders_send_due(now=at(2021, 9, 14, 10, 15))
+    sent = Notification.objects.filter(assist=part, recipient__department=departments.chengguan)
+    assert set(sent.values_list("level", flat=True)) == {L.OVERDUE}
+
+
+def test_the_clock_resumes_into_2027_beyond_the_packages_calendar_with_the_admins_entries(cast, departments):
+    from tasks.models import CalendarDay
+
+    # chinese-calendar 1.11 knows 2004–2026: for 2027 only weekends and the admin's entries count.
+    CalendarDay.objects.create(date=dt.date(2027, 1, 1), is_working_day=False, note="元旦")
+    task = assigned(cast, departments, now=at(2026, 12, 28), category=Category.HELP,
+                    assisting=[departments.chengguan])
+    # 5 working days from Mon 28 Dec 2026: 29, 30, 31 Dec, (1 Jan off), Mon 4, Tue 5 Jan 2027.
+    assert task.deadline == eod(2027, 1, 5)
+    assert TaskAssist.objects.get(task=task).deadline == eod(2026, 12, 31)  # two working days before: 4 Jan, 31 Dec
+    ask_return(cast, task, at(2026, 12, 30))  # 30, 31 Dec, 4, 5 Jan left: 4 working days
+    services.task_refuse_return(actor=cast.supervisor, task=task, note="请继续办理", now=at(2027, 1, 6))
+    # Wed 6, Thu 7, Fri 8, Mon 11 Jan 2027.
+    assert task.deadline == eod(2027, 1, 11)
+    assert TaskAssist.objects.get(task=task).deadline == eod(2027, 1, 7)  # 30, 31 Dec left: Wed 6, Thu 7
+    assert clocks.summary(task, at(2027, 1, 7)).working_days_left == 3
+
+
+def test_the_acceptance_clock_shows_until_acceptance_and_stops_with_a_return_request(client, cast, departments):
+    task = assigned(cast, departments, now=at(2021, 9, 13), accept=False)  # accept by Tue 14 Sep 23:59:59
+    assert clocks.summary(task, at(2021, 9, 14, 12)).accept_left == eod(2021, 9, 14) - at(2021, 9, 14, 12)
+    late = clocks.summary(task, at(2021, 9, 15, 9))
+    assert late.accept_overdue and -late.accept_left == at(2021, 9, 15, 9) - eod(2021, 9, 14)
+    ask_return(cast, task, at(2021, 9, 14, 10))
+    frozen = clocks.summary(task, at(2021, 9, 20))
+    assert frozen.accept_left == eod(2021, 9, 14) - at(2021, 9, 14, 10)
+    services.task_refuse_return(actor=cast.supervisor, task=task, note="请签收", now=at(2021, 9, 22))
+    services.task_accept(actor=cast.handler_zhujian, task=task, now=at(2021, 9, 22, 11))
+    assert clocks.summary(task, at(2021, 9, 22, 12)).accept_left is None
+
+    now = timezone.now()
+    fresh = assigned(cast, departments, now=now - dt.timedelta(hours=1), accept=False, urgency=Urgency.URGENT)
+    page = detail(client, cast.handler_zhujian, fresh)
+    assert 'id="clock-accept-left" data-seconds="' in page.text and "Time left to accept" in page.text
+    services.task_accept(actor=cast.handler_zhujian, task=fresh)
+    assert 'id="clock-accept-left"' not in detail(client, cast.handler_zhujian, fresh).text

@@ -81,6 +81,53 @@ def test_the_department_desk_lists_put_urgent_tasks_first(client, cast, departme
     assert rows[0] == urgent.pk
 
 
+def test_the_assisting_list_puts_urgent_tasks_first_among_the_owed_parts(client, cast, departments):
+    from tasks.assist_selectors import assist_parts_of_department
+
+    urgent, normal = _pair(departments, State.ACCEPTED)
+    now = timezone.now()
+    # The normal part is due sooner; the urgent task's part still comes first. A replied part comes last.
+    replied_urgent = TaskFactory(state=State.ACCEPTED, urgency=URGENT, lead_department=departments.zhujian,
+                                 assigned_at=now, deadline=now + dt.timedelta(hours=5))
+    TaskAssist.objects.create(task=normal, department=departments.chengguan, deadline=now + dt.timedelta(hours=2))
+    TaskAssist.objects.create(task=urgent, department=departments.chengguan, deadline=now + dt.timedelta(hours=10))
+    TaskAssist.objects.create(task=replied_urgent, department=departments.chengguan, replied_at=now, reply="已配合",
+                              deadline=now + dt.timedelta(hours=1))
+    parts = assist_parts_of_department(cast.handler_chengguan)
+    assert [part.task_id for part in parts] == [urgent.pk, normal.pk, replied_urgent.pk]
+    client.force_login(cast.handler_chengguan)
+    assert _rows(client.get(reverse("tasks:assisting")).content.decode()) == [urgent.pk, normal.pk, replied_urgent.pk]
+
+
+def test_the_weekly_list_puts_urgent_tasks_first(cast, departments):
+    from tasks.reminders.cadence import weekly_list_context
+
+    now = timezone.now()
+    normal_late = TaskFactory(state=State.ACCEPTED, lead_department=departments.zhujian, assigned_at=now,
+                              deadline=now - dt.timedelta(days=3))
+    urgent_late = TaskFactory(state=State.ACCEPTED, urgency=URGENT, lead_department=departments.zhujian,
+                              assigned_at=now, deadline=now - dt.timedelta(hours=1))
+    normal_soon = TaskFactory(state=State.ACCEPTED, lead_department=departments.zhujian, assigned_at=now,
+                              deadline=now + dt.timedelta(hours=1))
+    urgent_soon = TaskFactory(state=State.ACCEPTED, urgency=URGENT, lead_department=departments.zhujian,
+                              assigned_at=now, deadline=now + dt.timedelta(hours=20))
+    context = weekly_list_context(department=departments.zhujian, now=now)
+    assert context["overdue"] == [urgent_late, normal_late]
+    assert context["due_soon"] == [urgent_soon, normal_soon]
+
+
+def test_the_exclusion_queue_puts_open_urgent_tasks_first(client, cast, departments):
+    from tasks.services.exclusions import task_request_exclusion
+
+    urgent, normal = _pair(departments, State.IN_PROGRESS)
+    first = task_request_exclusion(actor=cast.handler_zhujian, task=normal, reason="unreasonable", text="不合理",
+                                   now=timezone.now() - dt.timedelta(days=1))
+    second = task_request_exclusion(actor=cast.handler_zhujian, task=urgent, reason="unreasonable", text="不合理")
+    client.force_login(cast.supervisor)
+    html = client.get(reverse("tasks:exclusions")).content.decode()
+    assert re.findall(r'<tr data-exclusion-id="(\d+)"', html) == [str(second.pk), str(first.pk)]
+
+
 def test_approval_review_and_request_queues_put_urgent_tasks_first(cast, departments):
     waiting_urgent, waiting = _pair(departments, State.AWAITING_APPROVAL)
     waiting_urgent.replied_at, waiting.replied_at = timezone.now(), timezone.now() - dt.timedelta(days=1)

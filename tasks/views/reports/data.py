@@ -13,7 +13,7 @@ from django.core.cache import cache
 from django.db.models import Count, Max, Min, Prefetch, Q
 from django.utils import timezone
 
-from feedback.models import Channel, Suggestion
+from feedback.models import Channel, Suggestion, Urgency
 from tasks.models import HANDLING_STATES, Indicator, Mechanism, Project, State, Task, TvEpisode
 from tasks.reportcards import MAX_STALENESS, Period, Scope, records_for
 
@@ -118,4 +118,5 @@ def overdue_tasks(scope: Scope, *, now: dt.datetime) -> list[Task]:
     first = []
     for state in HANDLING_STATES:
         first += rows.filter(state=state).order_by("deadline", "pk")[:OVERDUE_LIMIT]
-    return sorted(first, key=lambda task: (task.deadline, task.pk))[:OVERDUE_LIMIT]
+    # Open urgent tasks first, as in every task list (tasks.urgency); every row here is open.
+    return sorted(first, key=lambda task: (task.urgency != Urgency.URGENT, task.deadline, task.pk))[:OVERDUE_LIMIT]
