@@ -81,8 +81,10 @@ def test_tasks_visible_to_follows_each_role(cast, departments):
     assert sorted(visible(cast.head_chengguan)) == sorted([led.pk, assisted.pk])
     assert visible(cast.registrar) == [registered.pk]
     assert visible(cast.outsider) == []
-    for user in (cast.leader, cast.supervisor, cast.admin):
+    for user in (cast.leader, cast.supervisor):
         assert sorted(visible(user)) == sorted([led.pk, assisted.pk, registered.pk])
+    # The admin role (a superuser too) reads no task: users, departments, calendars and reminder policy only.
+    assert cast.admin.is_superuser and visible(cast.admin) == []
 
 
 # --- Handler and head -----------------------------------------------------------------
