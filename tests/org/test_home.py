@@ -231,6 +231,12 @@ def test_admin_home_links_into_the_admin(client, cast):
     assert f'href="{reverse("admin:index")}"' in section
 
 
+def test_the_admins_navigation_leads_to_no_page_of_citizens_or_tasks(client, cast):
+    # The admin role reads no task, suggestion or project: only home, reply templates, notifications, the admin.
+    html = _home(client, cast.admin)
+    assert set(re.findall(r'data-nav="([^"]+)"', html)) == {"home", "reply-templates", "notifications", "admin"}
+
+
 @pytest.mark.parametrize("role", ["handler_zhujian", "head_zhujian", "supervisor", "leader", "registrar", "admin"])
 def test_home_has_no_dead_links(client, cast, departments, role):
     _assigned(departments.zhujian, days_left=-1)
