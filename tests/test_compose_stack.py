@@ -59,6 +59,7 @@ def stack(tmp_path):
     env = dict(
         os.environ, SECRET_KEY=secrets.token_hex(32), POSTGRES_PASSWORD=secrets.token_hex(12),
         ALLOWED_HOSTS=f"{HOST},127.0.0.1,localhost", CSRF_TRUSTED_ORIGINS=f"https://{HOST}", WEB_PORT=str(port),
+        DINGZHOU_IMAGE=f"dingzhou-test:{project}",  # never retag dingzhou:latest of a real deployment
         # Nothing to send mail to here; the file backend keeps reminders inside the container.
         EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
     )  # fmt: skip
@@ -66,6 +67,7 @@ def stack(tmp_path):
         yield project, port, env
     finally:
         down = _compose(project, env, "down", "--volumes", "--remove-orphans", timeout=300)
+        subprocess.run(["docker", "image", "rm", "--force", env["DINGZHOU_IMAGE"]], capture_output=True, timeout=120)
         assert down.returncode == 0, down.stderr
 
 
