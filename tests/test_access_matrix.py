@@ -47,6 +47,9 @@ class Route:
     # (an allowed role's empty POST would be a form error, not an access question)
     post: dict = dataclasses.field(default_factory=dict)
     csrf_exempt: str = ""  # why a POST without a token is accepted
+    # world -> a valid form for the refused POSTs: a view that validates the form before the
+    # service checks the actor would otherwise answer 400 and hide whether it refuses.
+    data: object = None
 
 
 def page(default=200, *, args=None, query=None, **by_role) -> Route:
@@ -55,11 +58,11 @@ def page(default=200, *, args=None, query=None, **by_role) -> Route:
     return Route(expect, args, query=query)
 
 
-def action(*, args=None, **post) -> Route:
+def action(*, args=None, data=None, **post) -> Route:
     """A POST-only route: anonymous is sent to log in, every official's GET is refused with 405;
-    `post` names the roles whose (token-carrying) POST must be refused, and how."""
+    `post` names the roles whose (token-carrying) POST of `data` must be refused, and how."""
     expect = {role: LOGIN if role == "anonymous" else 405 for role in ROLES}
-    return Route(expect, args, post_only=True, post=post)
+    return Route(expect, args, post_only=True, post=post, data=data)
 
 
 def public(default=200, *, args=None, api=False, csrf_exempt="", **by_role) -> Route:
@@ -106,7 +109,11 @@ ACCESS = {
     # The assisting department's list of its parts (协办): department staff only.
     "tasks:assisting": page(404, handler_zhujian=200, handler_chengguan=200, head_zhujian=200),
     "tasks:detail": page(args=task, handler_chengguan=404, admin=404),
-    "tasks:action": action(args=lambda w: {"pk": w.task.pk, "action": "accept"}, handler_chengguan=404),
+    # Accepting is the lead department's: the others who may read the task are refused by the service.
+    "tasks:action": action(
+        args=lambda w: {"pk": w.task.pk, "action": "accept"}, handler_chengguan=404, registrar=409,
+        supervisor=409, leader=409, admin=404,
+    ),
     "tasks:dispatch": page(403, supervisor=200),
     "tasks:same_day": page(403, supervisor=200, leader=200),
     "tasks:exclusions": page(403, supervisor=200),
@@ -139,15 +146,21 @@ ACCESS = {
     # --- projects and TV episodes ---
     "tasks:projects": page(),
     "tasks:project_detail": page(args=project, **NOT_THEIRS),
-    "tasks:project_progress": action(args=project, **NOT_THEIRS),
+    # Only the owning department records progress: the supervision office and leaders read it.
+    "tasks:project_progress": action(
+        args=project, data=lambda w: {"recorded_on": w.today.isoformat(), "note": "x"}, **NOT_THEIRS,
+        supervisor=409, leader=409,
+    ),
     "tasks:evidence": page(args=lambda w: {"pk": w.evidence.pk}, **NOT_THEIRS),
     "tasks:project_notices_read": action(),
     "tasks:episodes": page(),
-    "tasks:episode_create": action(),  # refused by the service after the form (409); see the report
+    # Supervisors only, refused before the form is read.
+    "tasks:episode_create": action(**{role: 403 for role in OFFICIALS if role != "supervisor"}),
     "tasks:episode_detail": page(args=episode, **NOT_THEIRS),
     "tasks:episode_action": action(args=lambda w: {"pk": w.episode.pk, "action": "problem"}, **NOT_THEIRS),
     "tasks:accountability_decide": action(
-        args=lambda w: {"pk": w.accountability.pk}, **NOT_THEIRS, handler_zhujian=404, head_zhujian=404
+        args=lambda w: {"pk": w.accountability.pk}, data=lambda w: {"status": "accepted"},
+        **NOT_THEIRS, handler_zhujian=404, head_zhujian=404, leader=409,
     ),
     "tasks:mechanism_document": page(args=lambda w: {"pk": w.mechanism.pk}, **NOT_THEIRS),
     # --- suggestions and imports ---
@@ -349,7 +362,7 @@ def test_every_role_gets_the_declared_answer_on_every_route(cast, world):
         if probe and route.post_only:  # refusals to declare in action(...): may change state for an allowed role
             print(f"{'':40} POST: " + " ".join(f"{r}={_client(cast, r).post(url).status_code}" for r in NOT_THEIRS))
         for role, expected in route.post.items():
-            status = clients[role].post(url, {}).status_code
+            status = clients[role].post(url, route.data(world) if route.data else {}).status_code
             if status != expected:
                 wrong.append(f"{key} ({url}) as {role}: a POST got {status}, expected the refusal {expected}")
         if not route.api and not route.csrf_exempt:
@@ -368,7 +381,7 @@ def test_every_role_gets_the_declared_answer_on_every_route(cast, world):
     assert world.notification.read_at is None
     assert world.task.state == State.ASSIGNED and world.task.accepted_at is None
     assert world.accountability.decided_at is None and not world.episode.tasks.exists()
-    assert world.project.updates.count() == 1
+    assert world.project.updates.count() == 1 and world.episode.__class__.objects.count() == 1
     world.reply_template.refresh_from_db()
     assert world.reply_template.is_active and not world.task.instructions.exists()
     # Nor did the POSTs without a token: only the refusals declared above could have run a view.
