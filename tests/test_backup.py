@@ -111,7 +111,7 @@ def test_a_backup_restored_into_an_empty_database_holds_every_record(
     made = _make("backup", database_url=_url(source), media_root=media, backup_dir=backups)
     assert made.returncode == 0, made.stderr
     [backup] = list(backups.glob("dingzhou-*.tar"))
-    assert str(backup) in made.stdout
+    assert str(backup) in made.stdout and backup.stat().st_mode & 0o077 == 0
     with tarfile.open(backup) as archive:
         manifest = json.load(archive.extractfile("manifest.json"))
         assert {"manifest.json", "database.dump"} <= set(archive.getnames())
@@ -189,6 +189,8 @@ def test_sqlite_is_backed_up_by_copying_the_file_and_restored_into_a_new_one(tmp
     made = _manage("backup", database_url=f"sqlite:///{source}", media_root=media, backup_dir=tmp_path / "b")
     assert made.returncode == 0, made.stderr
     [backup] = list((tmp_path / "b").glob("*.tar"))
+    # It holds every citizen's name and phone: the service's user alone may read it, whatever the umask.
+    assert backup.stat().st_mode & 0o777 == 0o600 and (tmp_path / "b").stat().st_mode & 0o777 == 0o700
     done = _manage("restore", str(backup), database_url=f"sqlite:///{target}", media_root=tmp_path / "m2",
                    backup_dir=tmp_path / "b")  # fmt: skip
     assert done.returncode == 0, done.stderr
