@@ -13,6 +13,7 @@ import datetime as dt
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ops.proxy import client_ip
 from tasks.errors import DomainError
 
 from . import selectors
@@ -88,5 +89,5 @@ class ExportTally:
 
 
 def client_address(request) -> str | None:
-    """The address the request came from (REMOTE_ADDR: behind a proxy, the proxy sets it via its own config)."""
-    return request.META.get("REMOTE_ADDR") or None
+    """The address the request came from (behind the proxy, the one it saw: ops.proxy.client_ip)."""
+    return client_ip(request) or None
