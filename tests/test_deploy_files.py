@@ -183,3 +183,10 @@ def test_the_docker_stack_test_runs_only_when_asked_for_and_is_never_a_skip(opti
     assert ("1 deselected" in result.stdout) is not selected
     makefile = (ROOT / "Makefile").read_text()
     assert "test-docker:" in makefile and "-m docker" in makefile
+
+
+def test_the_image_leaves_out_secrets_personal_data_and_the_local_environment():
+    # `COPY . .` in the Dockerfile: without these lines the image would carry .env (SECRET_KEY, passwords),
+    # uploads and backups (citizens' names and phones), and the developer's virtualenv and demo database.
+    ignored = {line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines() if line.strip()}
+    assert {".env", "media/", "backups/", "var/", ".venv", "*.sqlite3", ".git"} <= ignored
