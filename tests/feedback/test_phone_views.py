@@ -76,7 +76,9 @@ def test_a_foreign_return_address_is_not_followed(client, cast, item):
 
 
 # The admin role reads no suggestion at all (least privilege for personal data): 404 like an outsider.
-@pytest.mark.parametrize("role, status", [("leader", 403), ("admin", 404), ("handler_chengguan", 404), ("outsider", 404)])
+@pytest.mark.parametrize(
+    "role, status", [("leader", 403), ("admin", 404), ("handler_chengguan", 404), ("outsider", 404)]
+)
 def test_who_does_not_work_on_the_item_is_refused_and_nothing_is_logged(client, cast, item, role, status):
     response = show(client, getattr(cast, role), item)
     assert response.status_code == status and PHONE not in response.content.decode()
