@@ -9,12 +9,13 @@ PIP := $(PY) -m pip --disable-pip-version-check --quiet
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help run test messages bench backup restore restore-file python-version
+.PHONY: help run test test-docker messages bench backup restore restore-file python-version
 
 help:
 	@echo "make run       create .venv, install, migrate, load the demo into an empty database,"
 	@echo "               then run the web server (HOST=127.0.0.1 PORT=8000), a Celery worker and beat"
 	@echo "make test      run the tests (SQLite; PostgreSQL when DATABASE_URL is set); PYTEST_ARGS=... passes options"
+	@echo "make test-docker  build and start compose.yaml's whole stack, check /healthz answers 200, take it down (needs Docker)"
 	@echo "make messages  update and compile the Chinese translations (needs GNU gettext)"
 	@echo "make bench     run every bench/*.py with its defaults on DATABASE_URL (use a scratch database)"
 	@echo "make backup    write backups/dingzhou-<time>.tar: the database (pg_dump) and MEDIA_ROOT"
@@ -49,6 +50,11 @@ run: python-version $(VENV)/.requirements
 
 test: python-version $(VENV)/.requirements-dev
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The tests marked `docker` (tests/test_compose_stack.py), which `make test` leaves out: they need a
+# Docker daemon with the compose plugin, and build the image (network access for apt and pip).
+test-docker: python-version $(VENV)/.requirements-dev
+	$(PY) -m pytest -m docker -p no:randomly $(PYTEST_ARGS)
 
 # The .mo file is committed (as Django does), so a new machine needs no gettext tools.
 messages: python-version $(VENV)/.requirements

@@ -360,8 +360,12 @@ LOGGING = {
 # passes with the variables of README "Deploy"); development keeps plain HTTP working.
 # Behind a TLS-terminating proxy (nginx) Django sees plain HTTP: the proxy must send
 # X-Forwarded-Proto and TRUST_X_FORWARDED_PROTO=true must say so, or SSL redirects loop.
-if env_bool("TRUST_X_FORWARDED_PROTO", default=False):
+BEHIND_PROXY = env_bool("TRUST_X_FORWARDED_PROTO", default=False)
+if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Per-address rate limits (public pages, API) and the phone-view log count the client, not the
+# proxy: behind it, the address nginx appended to X-Forwarded-For (ops/proxy.py).
+RATELIMIT_IP_META_KEY = "ops.proxy.client_ip"
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 # Load balancers and container health checks ask over plain HTTP on the internal address.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]

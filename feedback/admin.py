@@ -1,8 +1,11 @@
 """Django admin for suggestions and callbacks: read-mostly, since both enter through the services.
 
 A suggestion is registered (and its task opened) by feedback.services; a callback is
-recorded by the lifecycle. Here an admin finds them, by tracking number above all, and
-may correct a citizen's contact details or a typo in the content.
+recorded by the lifecycle. Here an admin finds them by tracking number and may correct the
+village. The citizen's name and phone and the content are not shown: the admin role runs
+the site (users, departments, calendars, reminder policy) and has no business with the
+citizens' personal data (README "Personal data"); the people who work on the item see it in
+the application, where showing a phone is logged.
 """
 
 from django.contrib import admin
@@ -10,8 +13,10 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from . import privacy
 from .models import Callback, PhoneView, Suggestion
+
+# Never shown in the Django admin (SuggestionAdmin, the task's suggestion inline).
+PERSONAL_FIELDS = ("citizen_name", "phone", "content")
 
 
 class _TrackingNumberSearch:
@@ -35,31 +40,24 @@ class SuggestionAdmin(_TrackingNumberSearch, admin.ModelAdmin):
     list_display = ("tracking_number", "channel", "received_at", "township", "category", "urgency", "task_link")
     list_filter = ("channel", "category", "urgency", "township")
     list_select_related = ("township",)
-    # Exact matches on indexed columns: instant at 61,000+ rows, unlike icontains.
-    search_fields = ("=tracking_number", "=external_id", "=phone")
-    search_help_text = _("Tracking number, external number or phone number (exact).")
+    # Exact matches on indexed columns: instant at 61,000+ rows, unlike icontains. No search by
+    # phone: it would tell an admin whose number is behind which suggestion.
+    search_fields = ("=tracking_number", "=external_id")
+    search_help_text = _("Tracking number or external number (exact).")
     show_full_result_count = False
     raw_id_fields = ("task", "village", "registered_by")
-    editable_fields = ("citizen_name", "phone", "village", "content")
+    editable_fields = ("village",)
+    exclude = PERSONAL_FIELDS
 
     def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in Suggestion._meta.concrete_fields if f.name not in self.editable_fields]
+        return [
+            f.name for f in Suggestion._meta.concrete_fields
+            if f.name not in self.editable_fields and f.name not in PERSONAL_FIELDS
+        ]  # fmt: skip
 
     @admin.display(description=_("task"), ordering="task_id")
     def task_link(self, obj):
         return _task_link(obj.task_id)
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        # The form shows the phone unmasked: that is a showing, logged like the pages' "show" button.
-        response = super().change_view(request, object_id, form_url, extra_context)
-        if request.method == "GET" and response.status_code == 200:
-            suggestion = self.get_object(request, object_id)
-            if suggestion is not None and suggestion.phone:
-                privacy.phone_view_record(
-                    user=request.user, suggestion=suggestion, page=PhoneView.Page.ADMIN,
-                    address=privacy.client_address(request),
-                )
-        return response
 
     def has_add_permission(self, request):
         # Registering opens a task and writes its timeline: feedback.services does that.

@@ -1,6 +1,10 @@
 """Celery jobs of the feedback app: thin wrappers around feedback.importers.background."""
 
+import logging
+
 from celery import shared_task
+
+from ops.audit import log_event
 
 from feedback.importers.background import import_job_run
 
@@ -23,4 +27,11 @@ def anonymise_closed_cases() -> str:
     """Retention (feedback.retention): erase names and phones of cases closed more than the configured years ago."""
     from feedback.retention import closed_cases_anonymise
 
-    return closed_cases_anonymise().summary()
+    result = closed_cases_anonymise()
+    # What it changed goes to the log (dingzhou.jobs), since nobody reads a scheduled job's return value.
+    log_event(
+        "retention.finished", log=logging.getLogger("dingzhou.jobs"), cutoff=result.cutoff.isoformat(),
+        suggestions=result.suggestions, names=result.names, phones=result.phones, tasks=result.tasks,
+        import_files=result.import_files,
+    )  # fmt: skip
+    return result.summary()

@@ -13,6 +13,7 @@ import datetime as dt
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ops.proxy import client_ip
 from tasks.errors import DomainError
 
 from . import selectors
@@ -33,9 +34,10 @@ def phone_view_record(
     *, user, suggestion: Suggestion, page: str, address: str | None = None, now: dt.datetime | None = None
 ) -> PhoneView:
     """Log that `user` is shown the suggestion's unmasked phone from `page`; refused if they may not see it."""
-    if page not in (Page.TASK_DETAIL, Page.SUGGESTION_DETAIL, Page.ADMIN):
+    # Page.ADMIN stays a choice for the log's older rows: the Django admin no longer shows phones.
+    if page not in (Page.TASK_DETAIL, Page.SUGGESTION_DETAIL):
         raise DomainError(_("Unknown page."))
-    if page != Page.ADMIN and not may_see_citizen(user, suggestion):
+    if not may_see_citizen(user, suggestion):
         raise DomainError(_("Only those who work on this item may see the citizen's phone number."))
     if not suggestion.phone:
         raise DomainError(_("No phone number was given for this suggestion."))
@@ -87,5 +89,5 @@ class ExportTally:
 
 
 def client_address(request) -> str | None:
-    """The address the request came from (REMOTE_ADDR: behind a proxy, the proxy sets it via its own config)."""
-    return request.META.get("REMOTE_ADDR") or None
+    """The address the request came from (behind the proxy, the one it saw: ops.proxy.client_ip)."""
+    return client_ip(request) or None

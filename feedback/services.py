@@ -16,7 +16,7 @@ from tasks.services.rules import check_role
 from .models import Category, Channel, Suggestion, Urgency
 from .validators import normalize_phone
 
-REGISTER_ROLES = (User.Role.REGISTRAR, User.Role.SUPERVISOR, User.Role.ADMIN)
+REGISTER_ROLES = (User.Role.REGISTRAR, User.Role.SUPERVISOR)
 TITLE_LENGTH = 40
 _SPACES = re.compile(r"\s+")
 

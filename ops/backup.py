@@ -110,7 +110,7 @@ def backup_create(*, directory: Path | None = None, now: dt.datetime | None = No
     """Write one backup file of the database and MEDIA_ROOT into `directory` (BACKUP_DIR)."""
     engine = _engine()
     directory = Path(directory or settings.BACKUP_DIR)
-    directory.mkdir(parents=True, exist_ok=True)
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     now = now or dt.datetime.now(dt.UTC)
     target = directory / f"dingzhou-{now:%Y%m%d-%H%M%S}.tar"
     if target.exists():
@@ -142,7 +142,9 @@ def backup_create(*, directory: Path | None = None, now: dt.datetime | None = No
         (scratch / "manifest.json").write_text(json.dumps(manifest, indent=2))
 
         partial = target.with_suffix(".tar.partial")  # a crash leaves no file that looks complete
-        with tarfile.open(partial, "w") as archive:
+        # Readable by the service's user only, whatever the umask: it holds every citizen's name and phone.
+        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "wb") as raw, tarfile.open(fileobj=raw, mode="w") as archive:
             archive.add(scratch / "manifest.json", arcname="manifest.json")
             archive.add(database_member[1], arcname=database_member[0])
             for path in files:

@@ -171,7 +171,9 @@ class TaskRequestInline(_ReadOnlyInline):
 
 class SuggestionInline(_ReadOnlyInline):
     model = Suggestion
-    fields = ("tracking_number", "channel", "received_at", "citizen_name", "phone", "content")
+    # No citizen's name, phone or content (feedback.admin.PERSONAL_FIELDS): not the admin role's business.
+    fields = ("tracking_number", "channel", "received_at", "township", "category", "urgency")
+    related_select = ("township",)
 
 
 @admin.register(Task)

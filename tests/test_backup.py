@@ -28,12 +28,25 @@ def _url(name: str) -> str:
     return f"postgres://{db['USER']}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{name}"
 
 
-def _manage(*args, database_url: str, media_root: Path, backup_dir: Path, path_prefix: str = ""):
+def _env(database_url: str, media_root: Path, backup_dir: Path, path_prefix: str = "") -> dict:
     env = dict(os.environ, DATABASE_URL=database_url, MEDIA_ROOT=str(media_root), BACKUP_DIR=str(backup_dir))
     if path_prefix:
         env["PATH"] = f"{path_prefix}:{env['PATH']}"
+    return env
+
+
+def _manage(*args, database_url: str, media_root: Path, backup_dir: Path, path_prefix: str = ""):
     return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=settings.BASE_DIR, env=env, capture_output=True, text=True,
+        [sys.executable, "manage.py", *args], cwd=settings.BASE_DIR,
+        env=_env(database_url, media_root, backup_dir, path_prefix), capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+
+
+def _make(*args, database_url: str, media_root: Path, backup_dir: Path):
+    """`make backup` / `make restore FILE=...` as IT types them, with this interpreter (-o: no pip install)."""
+    return subprocess.run(
+        ["make", "--no-print-directory", "-o", ".venv/.requirements", f"PY={sys.executable}", *args],
+        cwd=settings.BASE_DIR, env=_env(database_url, media_root, backup_dir), capture_output=True, text=True,
         timeout=300,
     )  # fmt: skip
 
@@ -70,8 +83,11 @@ def _files(root: Path) -> dict:
 
 @pytest.fixture
 def scratch_database():
-    """A new, empty database made with createdb, dropped afterwards."""
-    name = f"dz_restore_{uuid.uuid4().hex[:10]}"
+    """A new, empty database made with createdb, dropped afterwards.
+
+    Named after this run's test database (test_<DATABASE_URL's name>[_gwN]), so engineers and CI
+    jobs sharing one server never meet, and a leftover says whose it is."""
+    name = f"{connection.settings_dict['NAME'][:40]}_restore_{uuid.uuid4().hex[:8]}"
     subprocess.run(["createdb", name], env=_psql_env(), check=True, capture_output=True)
     yield name
     subprocess.run(
@@ -92,18 +108,18 @@ def test_a_backup_restored_into_an_empty_database_holds_every_record(
     tables, sequences = _contents(source)
     assert sum(len(rows) for rows in tables.values()) > 30 and len(_files(media)) >= 4
 
-    made = _manage("backup", database_url=_url(source), media_root=media, backup_dir=backups)
+    made = _make("backup", database_url=_url(source), media_root=media, backup_dir=backups)
     assert made.returncode == 0, made.stderr
     [backup] = list(backups.glob("dingzhou-*.tar"))
-    assert str(backup) in made.stdout
+    assert str(backup) in made.stdout and backup.stat().st_mode & 0o077 == 0
     with tarfile.open(backup) as archive:
         manifest = json.load(archive.extractfile("manifest.json"))
         assert {"manifest.json", "database.dump"} <= set(archive.getnames())
     assert manifest["engine"] == "postgresql" and manifest["media_files"] == len(_files(media))
 
     assert _contents(scratch_database)[0] == {}  # empty before
-    done = _manage("restore", str(backup), database_url=_url(scratch_database), media_root=restored_media,
-                   backup_dir=backups)  # fmt: skip
+    done = _make("restore", f"FILE={backup}", database_url=_url(scratch_database), media_root=restored_media,
+                 backup_dir=backups)  # fmt: skip
     assert done.returncode == 0, done.stderr
     restored_tables, restored_sequences = _contents(scratch_database)
     assert restored_tables.keys() == tables.keys()
@@ -118,6 +134,13 @@ def test_a_backup_restored_into_an_empty_database_holds_every_record(
     assert again.returncode != 0
     assert "already holds" in again.stderr and "a restore goes into an empty database" in again.stderr
     assert _contents(scratch_database)[0] == tables
+
+
+def test_make_restore_without_a_file_says_how_to_call_it(tmp_path):
+    refused = _make("restore", database_url="sqlite:///" + str(tmp_path / "x.sqlite3"), media_root=tmp_path / "m",
+                    backup_dir=tmp_path / "b")  # fmt: skip
+    assert refused.returncode != 0 and "usage: make restore FILE=backups/" in refused.stderr
+    assert not (tmp_path / "x.sqlite3").exists()
 
 
 @pytest.mark.services
@@ -166,6 +189,8 @@ def test_sqlite_is_backed_up_by_copying_the_file_and_restored_into_a_new_one(tmp
     made = _manage("backup", database_url=f"sqlite:///{source}", media_root=media, backup_dir=tmp_path / "b")
     assert made.returncode == 0, made.stderr
     [backup] = list((tmp_path / "b").glob("*.tar"))
+    # It holds every citizen's name and phone: the service's user alone may read it, whatever the umask.
+    assert backup.stat().st_mode & 0o777 == 0o600 and (tmp_path / "b").stat().st_mode & 0o777 == 0o700
     done = _manage("restore", str(backup), database_url=f"sqlite:///{target}", media_root=tmp_path / "m2",
                    backup_dir=tmp_path / "b")  # fmt: skip
     assert done.returncode == 0, done.stderr

@@ -165,3 +165,28 @@ def test_readme_documents_every_variable_the_settings_read():
     readme = (ROOT / "README.md").read_text()
     undocumented = sorted(name for name in names if f"`{name}`" not in readme)
     assert not undocumented, f"README does not document: {undocumented}"
+
+
+@pytest.mark.parametrize(
+    "options, selected",
+    [([], False), (["-m", "not browser"], False), (["-k", "compose"], False), (["-m", "docker"], True),
+     (["-m", "services or docker"], True)],
+)  # fmt: skip
+def test_the_docker_stack_test_runs_only_when_asked_for_and_is_never_a_skip(options, selected):
+    # Deselected (not skipped) by default, whatever -m or -k a user adds: CI counts a skip as a defect.
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", *options, "tests/test_compose_stack.py"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    listed = "test_compose_stack.py::test_the_compose_stack_starts_healthy_and_healthz_answers_200" in result.stdout
+    assert listed is selected, result.stdout + result.stderr
+    assert ("1 deselected" in result.stdout) is not selected
+    makefile = (ROOT / "Makefile").read_text()
+    assert "test-docker:" in makefile and "-m docker" in makefile
+
+
+def test_the_image_leaves_out_secrets_personal_data_and_the_local_environment():
+    # `COPY . .` in the Dockerfile: without these lines the image would carry .env (SECRET_KEY, passwords),
+    # uploads and backups (citizens' names and phones), and the developer's virtualenv and demo database.
+    ignored = {line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines() if line.strip()}
+    assert {".env", "media/", "backups/", "var/", ".venv", "*.sqlite3", ".git"} <= ignored

@@ -60,6 +60,41 @@ def test_check_deploy_passes_with_the_documented_production_variables(tmp_path):
     assert "System check identified no issues" in result.stdout
 
 
+def env_example() -> dict:
+    """deploy/env.example read as systemd's EnvironmentFile and django-environ read it: every
+    non-comment line is NAME=VALUE, and the value is everything after the first "="."""
+    values = {}
+    for line in (settings.BASE_DIR / "deploy" / "env.example").read_text().splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            name, _, value = line.partition("=")
+            values[name.strip()] = value.strip()
+    return values
+
+
+def test_env_example_holds_no_inline_comment():
+    # "SECRET_KEY=   # openssl rand -hex 32" would make the comment the secret key under systemd.
+    assert {name: value for name, value in env_example().items() if "#" in value} == {}
+
+
+def test_check_deploy_passes_with_the_variables_of_deploy_env_example(tmp_path):
+    """The file the README tells IT to fill in, with its blanks filled and the database on a scratch file."""
+    documented = env_example()
+    assert documented["DEBUG"] == "false" and documented["SECRET_KEY"] == ""
+    documented.update(SECRET_KEY=secrets.token_hex(32), POSTGRES_PASSWORD="pw")
+    env = production(tmp_path)
+    for name in ("TRUST_X_FORWARDED_PROTO", "CSRF_TRUSTED_ORIGINS"):
+        env.pop(name)  # from the file only
+    env.update(documented)
+    result = run(env, "manage.py", "check", "--deploy", "--fail-level", "WARNING")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+    shown = run(env, "-c", SHOW)
+    assert shown.returncode == 0, shown.stderr
+    config = json.loads(shown.stdout.strip().splitlines()[-1])
+    assert config["SESSION_COOKIE_SECURE"] and config["SECURE_SSL_REDIRECT"] and config["SESSION_COOKIE_AGE"] == 1800
+
+
 def test_check_deploy_fails_when_https_and_secure_cookies_are_switched_off(tmp_path):
     env = production(tmp_path, SECURE_SSL_REDIRECT="false", SECURE_COOKIES="false", SECURE_HSTS_SECONDS="0")
     result = run(env, "manage.py", "check", "--deploy", "--fail-level", "WARNING")
@@ -140,7 +175,15 @@ plain = client.get(reverse("login"))
 health = client.get("/healthz")
 css = client.get(static("css/app.css"), HTTP_X_FORWARDED_PROTO="https")
 cookie = login.cookies["csrftoken"]
+# An uploaded file (an import's error report with a citizen's phone) fetched by its media URL.
+from django.conf import settings
+(settings.MEDIA_ROOT / "imports").mkdir(parents=True, exist_ok=True)
+(settings.MEDIA_ROOT / "imports" / "errors.csv").write_text("张三,13812345678")
+media = [client.get(f"/{settings.MEDIA_URL}{name}", HTTP_X_FORWARDED_PROTO="https")
+         for name in ("imports/errors.csv", "../media/imports/errors.csv")]
 print(json.dumps({
+    "media": [[r.status_code, b"13812345678" in (b"".join(r.streaming_content) if r.streaming else r.content)]
+              for r in media],
     "login": login.status_code,
     "headers": {k: login.headers.get(k) for k in (
         "Strict-Transport-Security", "Content-Security-Policy", "X-Frame-Options", "Referrer-Policy",
@@ -179,6 +222,8 @@ def test_production_serves_hashed_static_files_and_sends_the_security_headers(tm
     assert seen["static_url"].startswith("/static/css/app.") and seen["static_url"] != "/static/css/app.css"
     status, cache_control, body = seen["css"]
     assert status == 200 and "max-age=315360000" in cache_control and "--gold" in body
+    # Uploads are not static files: their media URL answers 404 (only the permission-checked views serve them).
+    assert seen["media"] == [[404, False], [404, False]]
 
 
 # --- Session expiry after inactivity ----------------------------------------------------------

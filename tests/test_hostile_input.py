@@ -23,6 +23,7 @@ from tasks.reportcards import LIVE, for_department, parse_period, report_card
 from tasks.reportcards.pdf import render_html, render_pdf
 
 from .factories import TaskFactory
+from .services import missing
 from .tasks.test_projects import current_project, png_bytes, upload
 
 SCRIPT = '<script>alert("xss")</script>'
@@ -106,7 +107,7 @@ def test_exports_keep_hostile_text_literal(client, cast, hostile):
 def pdftotext():
     path = shutil.which("pdftotext")
     if path is None:
-        pytest.skip("pdftotext is missing (apt-get install poppler-utils)")
+        missing("pdftotext is missing (apt-get install poppler-utils)")  # fails under REQUIRE_SERVICES, as in CI
     return lambda pdf: subprocess.run([path, "-", "-"], input=pdf, capture_output=True, check=True, timeout=60).stdout.decode()
 
 
@@ -120,6 +121,11 @@ def test_the_report_card_page_and_pdf_show_hostile_titles_as_text(client, cast, 
     assert "<script>alert(\"xss\")</script>项目" in text  # the project's name
     body = page(client, cast.supervisor, reverse("reports:department_card", args=[departments.zhujian.code]))
     assert SCRIPT not in body and ESCAPED in body
+    # The PDF as the page's "PDF" link serves it: the characters typed, drawn as text.
+    response = client.get(reverse("reports:department_card_pdf", args=[departments.zhujian.code]))
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    pdf = response.getvalue() if not response.streaming else b"".join(response.streaming_content)
+    assert '<script>alert("xss")</script>' in "".join(pdftotext(pdf).split())
 
 
 def test_reminder_emails_escape_the_html_part_and_keep_the_text_part_literal(cast, departments, township):

@@ -162,8 +162,8 @@ def _finish(job: ImportJob, status: str, *, message: str = "") -> None:
 
 
 def may_import(user) -> bool:
-    """Registrars, supervisors and administrators import suggestions."""
-    return user.is_authenticated and (user.role in REGISTER_ROLES or user.is_superuser)
+    """Registrars and supervisors import suggestions (not admins: the rows are citizens' personal data)."""
+    return user.is_authenticated and user.role in REGISTER_ROLES
 
 
 def import_jobs_visible_to(user):

@@ -75,7 +75,10 @@ def test_a_foreign_return_address_is_not_followed(client, cast, item):
     assert "evil.example" not in body and reverse("tasks:detail", args=[item.task_id]) in body
 
 
-@pytest.mark.parametrize("role, status", [("leader", 403), ("admin", 403), ("handler_chengguan", 404), ("outsider", 404)])
+# The admin role reads no suggestion at all (least privilege for personal data): 404 like an outsider.
+@pytest.mark.parametrize(
+    "role, status", [("leader", 403), ("admin", 404), ("handler_chengguan", 404), ("outsider", 404)]
+)
 def test_who_does_not_work_on_the_item_is_refused_and_nothing_is_logged(client, cast, item, role, status):
     response = show(client, getattr(cast, role), item)
     assert response.status_code == status and PHONE not in response.content.decode()
@@ -153,9 +156,24 @@ def test_the_admin_page_is_for_admins_only(client, cast, item, role):
     assert client.get(url).status_code == 403  # staff, but not an administrator
 
 
-def test_opening_a_suggestion_in_the_admin_is_a_logged_showing(client, cast, item):
+def test_the_django_admin_never_shows_a_citizens_name_phone_or_content(client, cast, item):
+    item.citizen_name = "王小明"
+    item.save(update_fields=["citizen_name"])
     client.force_login(cast.admin)
-    response = client.get(reverse("admin:feedback_suggestion_change", args=[item.pk]))
-    assert response.status_code == 200 and PHONE in response.content.decode()
-    view = PhoneView.objects.get()
-    assert (view.user, view.page, view.suggestion) == (cast.admin, "admin", item)
+    pages = [
+        reverse("admin:feedback_suggestion_change", args=[item.pk]),
+        reverse("admin:feedback_suggestion_changelist"),
+        reverse("admin:tasks_task_change", args=[item.task_id]),  # the task's suggestions inline
+    ]
+    for url in pages:
+        response = client.get(url)
+        body = response.content.decode()
+        assert response.status_code == 200, url
+        assert PHONE not in body and MASKED not in body and "王小明" not in body and item.content not in body, url
+    # Nor does a search by phone number find whose suggestion it is.
+    found = client.get(reverse("admin:feedback_suggestion_changelist"), {"q": PHONE})
+    assert list(found.context["cl"].result_list) == []
+    assert not PhoneView.objects.exists()  # nothing was shown, nothing to log
+    # The village is still the admin's to correct; the personal fields are not in the form.
+    change = client.get(pages[0])
+    assert set(change.context["adminform"].form.fields) == {"village"}

@@ -122,3 +122,21 @@ def test_the_command_refuses_bad_numbers(db):
         run("--years", "0")
     with pytest.raises(CommandError, match="--batch-size"):
         run("--batch-size", "0")
+
+
+def test_beat_runs_the_retention_job_every_night_and_it_logs_what_it_changed(cases, caplog):
+    from dingzhou.celery import app
+    from feedback.jobs import anonymise_closed_cases
+
+    entry = app.conf.beat_schedule["anonymise-closed-cases"]
+    assert entry["task"] == anonymise_closed_cases.name
+    assert entry["schedule"].hour == {2} and entry["schedule"].minute == {30}
+    with caplog.at_level("INFO", logger="dingzhou.jobs"):
+        result = anonymise_closed_cases.apply()  # through Celery's tracer, as a worker runs it
+    assert result.successful(), result.traceback
+    [record] = [r for r in caplog.records if getattr(r, "event", "") == "retention.finished"]
+    assert {k: record.data[k] for k in ("suggestions", "names", "phones", "tasks")} == {
+        "suggestions": 2, "names": 2, "phones": 1, "tasks": 1,
+    }  # fmt: skip
+    assert "suggestions=2 names=2 phones=1 tasks=1" in result.result
+    assert Suggestion.objects.filter(task=cases["old"], phone="", citizen_name="").count() == 2

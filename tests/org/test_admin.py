@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from feedback.models import Callback, CallbackResult
+from feedback.models import Callback, CallbackResult, PhoneView
 from org.models import User
 from tasks import calendar, deadlines
 from tasks.models import (
@@ -91,6 +91,9 @@ def world(db, cast, departments, township):
     LookBackSample.objects.create(draw=draw, task=task)
     ReplyTemplate.objects.create(title="已办结", body="{citizen}您好，您反映的问题已解决。", department=departments.zhujian)
     LeaderInstruction.objects.create(task=task, author=cast.leader, text="请尽快办理")
+    PhoneView.objects.create(
+        user=cast.handler_zhujian, suggestion=task.suggestions.get(), page=PhoneView.Page.TASK_DETAIL
+    )
     return task
 
 

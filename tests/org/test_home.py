@@ -81,8 +81,10 @@ def test_tasks_visible_to_follows_each_role(cast, departments):
     assert sorted(visible(cast.head_chengguan)) == sorted([led.pk, assisted.pk])
     assert visible(cast.registrar) == [registered.pk]
     assert visible(cast.outsider) == []
-    for user in (cast.leader, cast.supervisor, cast.admin):
+    for user in (cast.leader, cast.supervisor):
         assert sorted(visible(user)) == sorted([led.pk, assisted.pk, registered.pk])
+    # The admin role (a superuser too) reads no task: users, departments, calendars and reminder policy only.
+    assert cast.admin.is_superuser and visible(cast.admin) == []
 
 
 # --- Handler and head -----------------------------------------------------------------
@@ -242,6 +244,12 @@ def test_admin_home_links_into_the_admin(client, cast):
     html = _home(client, cast.admin)
     section = _section(html, "admin-links")
     assert f'href="{reverse("admin:index")}"' in section
+
+
+def test_the_admins_navigation_leads_to_no_page_of_citizens_or_tasks(client, cast):
+    # The admin role reads no task, suggestion or project: only home, reply templates, notifications, the admin.
+    html = _home(client, cast.admin)
+    assert set(re.findall(r'data-nav="([^"]+)"', html)) == {"home", "reply-templates", "notifications", "admin"}
 
 
 @pytest.mark.parametrize("role", ["handler_zhujian", "head_zhujian", "supervisor", "leader", "registrar", "admin"])

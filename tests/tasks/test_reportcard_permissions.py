@@ -21,8 +21,15 @@ def _scopes(departments, township):
     }
 
 
-def test_leaders_supervisors_and_admins_see_every_card(cast, departments, township):
-    for user in (cast.leader, cast.supervisor, cast.admin):
+def test_the_admin_role_sees_no_card(cast, departments, township):
+    # Cards link to the tasks they count; the admin role reads no task (least privilege).
+    for name, scope in _scopes(departments, township).items():
+        assert not reportcard_visible_to(cast.admin, scope), name
+    assert not reportcard_rankings_visible_to(cast.admin)
+
+
+def test_leaders_and_supervisors_see_every_card(cast, departments, township):
+    for user in (cast.leader, cast.supervisor):
         for name, scope in _scopes(departments, township).items():
             assert reportcard_visible_to(user, scope), (user, name)
         assert reportcard_rankings_visible_to(user)
