@@ -190,9 +190,9 @@ def load(rows: int) -> None:
             """
             INSERT INTO feedback_suggestion (
                 id, tracking_number, channel, external_id, received_at, registered_at, citizen_name, phone,
-                township_id, content, category, urgency, content_fingerprint, task_id)
+                township_id, content, category, urgency, content_fingerprint, task_id, content_bigrams)
             SELECT t.id, 'DZB' || lpad(t.id::text, 12, '0'), t.channel, '', t.created_at, t.created_at,
-                '张*', '', t.township_id, c.content, t.category, t.urgency, md5(c.content), t.id
+                '张*', '', t.township_id, c.content, t.category, t.urgency, md5(c.content), t.id, dz_bigrams(c.content)
             FROM tasks_task AS t JOIN bench_content AS c ON c.g = t.id
             """
         )

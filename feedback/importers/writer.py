@@ -14,7 +14,7 @@ from django.db import connection
 from django.utils import timezone
 
 from feedback.models import Suggestion
-from feedback.models.suggestion import tracking_number
+from feedback.models.suggestion import content_bigrams, tracking_number
 from tasks import calendar, deadlines
 from tasks.models import Action, State, Task, TaskEvent
 
@@ -261,7 +261,7 @@ _TASK_COLUMNS = ("id", "title", "state", "channel", "category", "urgency", "town
                  "lead_department_id", "assigned_at", "accept_deadline", "deadline", "deadline_rule_id")
 _SUGGESTION_COLUMNS = ("id", "tracking_number", "channel", "external_id", "received_at", "registered_at",
                        "registered_by_id", "citizen_name", "phone", "township_id", "village_id", "content",
-                       "category", "urgency", "content_fingerprint", "task_id")
+                       "category", "urgency", "content_fingerprint", "task_id", "content_bigrams")
 _EVENT_COLUMNS = ("task_id", "action", "actor_id", "at", "from_state", "to_state", "data")
 
 
@@ -292,10 +292,14 @@ def _copy_rows(rows, numbers, assignments, *, actor_id, now, title) -> None:
 
     def suggestions():
         for row, suggestion_id, task_id, tracking in zip(rows, suggestion_ids, task_ids, numbers):
+            content = esc(row.content)
+            bigrams = content_bigrams(row.content)
+            if content is not row.content:  # the bigrams hold only the content's characters
+                bigrams = esc(bigrams)
             yield (f"{suggestion_id}\t{tracking}\t{row.channel}\t{esc(row.external_id)}\t{row.received_at.isoformat()}"
                    f"\t{at}\t{actor}\t{esc(row.citizen_name)}\t{row.phone}\t{row.township_id}"
-                   f"\t{null if row.village_id is None else row.village_id}\t{esc(row.content)}\t{row.category}"
-                   f"\t{row.urgency}\t{row.fingerprint}\t{task_id}")
+                   f"\t{null if row.village_id is None else row.village_id}\t{content}\t{row.category}"
+                   f"\t{row.urgency}\t{row.fingerprint}\t{task_id}\t{bigrams}")
 
     def events():
         register = f"\t{Action.REGISTER.value}\t{actor}\t{at}\t\t{registered}\t"
