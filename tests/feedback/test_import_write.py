@@ -275,3 +275,24 @@ def test_both_write_paths_store_the_bigrams_the_search_index_reads(org, cast, re
         cursor.execute("SELECT external_id, content_bigrams IS NOT NULL AND content_bigrams = dz_bigrams(content)"
                        " FROM feedback_suggestion ORDER BY external_id")
         assert cursor.fetchall() == [(f"{m}{i}", True) for m in ("bulk", "copy") for i in (1, 2, 3)]
+
+
+def test_a_batch_draws_tracking_numbers_as_a_single_registration_would(monkeypatch):
+    import datetime as dt
+    import zoneinfo
+
+    from feedback.importers import writer
+    from feedback.importers.validate import Row
+    from feedback.models.suggestion import tracking_number
+
+    noise = bytes(range(0, 256, 3))[:24]
+    monkeypatch.setattr(writer.os, "urandom", lambda n: noise[:n])
+    zone = zoneinfo.ZoneInfo("Asia/Shanghai")
+    # Late evening UTC is the next day in Shanghai; one received time is in another zone.
+    times = [dt.datetime(2021, 10, 25, 9, 30, tzinfo=zone), dt.datetime(2021, 10, 25, 17, 0, tzinfo=dt.timezone.utc),
+             dt.datetime(2021, 12, 31, 23, 59, tzinfo=zone)]
+    rows = [Row(i, "", "hotline", at, "", "", 1, None, "内容", "suggestion", "normal", None, None, "f")
+            for i, at in enumerate(times)]
+    expected = [tracking_number(at, noise[8 * i: 8 * i + 8]) for i, at in enumerate(times)]
+    assert writer.tracking_numbers(rows) == expected
+    assert expected[1].startswith("DZ20211026")
