@@ -165,6 +165,18 @@ def test_stored_bigrams_are_the_lexemes_dz_bigrams_makes(bigram_sql):
         assert sorted(lexemes) == sorted(search.bigrams(text))
 
 
+def test_the_migration_fills_the_bigrams_of_rows_stored_before_it(require_postgres, contents):
+    Suggestion.objects.update(content_bigrams=None)  # as every row was before feedback 0007
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        for statement in MIGRATION.FORWARD_SQL + COLUMN_MIGRATION.FORWARD_SQL:
+            cursor.execute(statement)
+        cursor.execute("SELECT count(*) FROM feedback_suggestion WHERE content_bigrams IS NULL")
+        assert cursor.fetchone()[0] == 0
+    search.forget_capabilities()
+    assert found("路灯") == like(contents, "路灯")
+
+
 def test_saving_new_content_renews_the_bigrams(bigram_sql, contents):
     suggestion = Suggestion.objects.get(task_id=contents["灯"])
     suggestion.content = "路灯坏了"
