@@ -111,10 +111,11 @@ FROM (
 
 SUGGESTIONS_SQL = """
 INSERT INTO feedback_suggestion (tracking_number, channel, external_id, received_at, registered_at, citizen_name,
-    phone, content, latitude, longitude, source_system, category, urgency, content_fingerprint, task_id, township_id)
+    phone, content, latitude, longitude, source_system, category, urgency, content_fingerprint, task_id, township_id,
+    content_bigrams)
 SELECT 'BO3' || lpad(t.id::text, 12, '0'), t.channel, '', t.created_at - random() * interval '1 day', t.created_at,
     '张三', '13812345678', '小区路灯不亮，请尽快修复。' || t.id, 38.5 + random() * 0.2, 114.9 + random() * 0.2, '',
-    t.category, 'normal', md5(t.id::text), t.id, t.township_id
+    t.category, 'normal', md5(t.id::text), t.id, t.township_id, dz_bigrams('小区路灯不亮，请尽快修复。' || t.id)
 FROM tasks_task t WHERE t.id BETWEEN %(lo)s AND %(hi)s
 """
 

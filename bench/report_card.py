@@ -117,9 +117,10 @@ FROM (
 
 SUGGESTIONS_SQL = """
 INSERT INTO feedback_suggestion (tracking_number, channel, external_id, received_at, registered_at, citizen_name,
-    phone, content, source_system, category, urgency, content_fingerprint, task_id, township_id)
+    phone, content, source_system, category, urgency, content_fingerprint, task_id, township_id, content_bigrams)
 SELECT 'BRC' || lpad(t.id::text, 12, '0'), t.channel, '', t.created_at - random() * interval '1 day', t.created_at,
-    '', '', '小区路灯不亮，请尽快修复。' || t.id, '', 'suggestion', 'normal', md5(t.id::text), t.id, t.township_id
+    '', '', '小区路灯不亮，请尽快修复。' || t.id, '', 'suggestion', 'normal', md5(t.id::text), t.id, t.township_id,
+    dz_bigrams('小区路灯不亮，请尽快修复。' || t.id)
 FROM tasks_task t WHERE t.id BETWEEN %(lo)s AND %(hi)s AND t.title LIKE 'bench-rc %%'
 """
 

@@ -5,8 +5,10 @@ Why the suggestion content and not also the task title: the title is the content
 across two tables cannot be walked in id order, which made a common term on PostgreSQL
 at a million rows take 500 ms instead of 11 ms (bench/README.md).
 
-How a term is found on PostgreSQL (tasks/migrations/0002_chinese_search.py creates the
-`dz_bigrams` function and its GIN index on feedback_suggestion):
+How a term is found on PostgreSQL (feedback.Suggestion.content_bigrams holds each content's
+bigrams as a tsvector, made in Python on every write; feedback migration 0007 indexes it
+with GIN, replacing the index on the PL/pgSQL expression `dz_bigrams(content)` of tasks
+migration 0002):
 
 - a tracking number (DZ20211025K7QW3M9X) by its unique index;
 - a term of 2+ characters that is rare: through the bigram index. Its n-1 overlapping
@@ -21,7 +23,7 @@ Which is which is decided by PostgreSQL's own estimate for the LIKE (an EXPLAIN,
 its statistics know how common a whole term is, where the planner's estimate for ANDed
 bigrams or for "bigrams AND LIKE" is far too low and would always choose the index.
 
-Elsewhere (SQLite, the embedded demo) and when the function is missing (tests run with
+Elsewhere (SQLite, the embedded demo) and when the index is missing (tests run with
 --nomigrations), every term is a plain LIKE. The match is a substring match; PostgreSQL
 compares letters case-sensitively, SQLite's LIKE ignores the case of ASCII letters.
 Searches never widen a scope: they only narrow the queryset they are given.
@@ -65,7 +67,7 @@ def search_words(text: str) -> list[str]:
 
 
 def bigrams(text: str) -> list[str]:
-    """The overlapping two-character pieces of `text`, first occurrences in order (as dz_bigrams makes them)."""
+    """The overlapping two-character pieces of `text`, first occurrences in order (as content_bigrams stores them)."""
     return list(dict.fromkeys(text[i : i + 2] for i in range(len(text) - 1)))
 
 
@@ -84,7 +86,7 @@ def bigram_tsquery(term: str) -> str:
 
 
 class BigramMatch(Func):
-    """SQL `dz_bigrams(<column>) @@ '<bigrams>'::tsquery`: the indexed expression of migration 0002."""
+    """SQL `<bigrams column> @@ '<bigrams>'::tsquery`: what suggestion_bigrams_idx serves."""
 
     output_field = BooleanField()
 
@@ -94,11 +96,11 @@ class BigramMatch(Func):
 
     def as_sql(self, compiler, connection, **extra_context):
         column, params = compiler.compile(self.source_expressions[0])
-        return f"dz_bigrams({column}) @@ %s::tsquery", (*params, self.tsquery)
+        return f"{column} @@ %s::tsquery", (*params, self.tsquery)
 
 
 def bigram_index_ready(using: str = "default") -> bool:
-    """Whether this database has dz_bigrams and its index (PostgreSQL after migration 0002); cached for a while."""
+    """Whether this database has the bigram index (PostgreSQL after feedback migration 0007); cached for a while."""
     connection = connections[using]
     if connection.vendor != "postgresql":
         return False
@@ -108,17 +110,14 @@ def bigram_index_ready(using: str = "default") -> bool:
     if cached and now - cached[0] < CAPABILITY_TTL_SECONDS:
         return cached[1]
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT to_regprocedure('dz_bigrams(text)') IS NOT NULL"
-            " AND to_regclass('suggestion_content_bigram_idx') IS NOT NULL"
-        )
+        cursor.execute("SELECT to_regclass('suggestion_bigrams_idx') IS NOT NULL")
         ready = bool(cursor.fetchone()[0])
     _capabilities[key] = (now, ready)
     return ready
 
 
 def forget_capabilities() -> None:
-    """Ask the database again next time (tests that create or drop the function call this)."""
+    """Ask the database again next time (tests that create or drop the index call this)."""
     _capabilities.clear()
 
 
@@ -139,11 +138,11 @@ def suggestion_task_ids(term: str, using: str = "default"):
     if TRACKING_NUMBER.fullmatch(term):
         return suggestions.filter(tracking_number=term.upper()).values("task_id")
     if len(term) >= 2 and bigram_index_ready(using) and estimated_matches(term, using) <= BIGRAM_MAX_ESTIMATED_ROWS:
-        matching = suggestions.filter(BigramMatch(F("content"), bigram_tsquery(term)))
+        matching = suggestions.filter(BigramMatch(F("content_bigrams"), bigram_tsquery(term)))
         if len(term) > 2:
             matching = matching.filter(content__contains=term)  # one bigram is exact; more need the re-check
         # Fetched here, not left as a subquery: as a subquery the planner may walk the id
-        # index and run dz_bigrams on every row it passes (4 s for a rare term at 1M rows).
+        # index and test the bigrams of every row it passes (4 s for a rare term at 1M rows).
         ids = set(matching.order_by().values_list("task_id", flat=True)[: BIGRAM_MAX_IDS + 1])
         if len(ids) <= BIGRAM_MAX_IDS:
             return sorted(ids)

@@ -51,7 +51,11 @@ def refuse(message) -> DomainError:
 
 
 def is_blank(cells) -> bool:
-    return all(cell is None or (isinstance(cell, str) and not cell.strip()) for cell in cells)
+    try:
+        # A CSV row is all text: one join instead of a call per cell.
+        return not "".join(cells).strip()
+    except TypeError:  # a spreadsheet's numbers, dates or empty cells
+        return all(cell is None or (isinstance(cell, str) and not cell.strip()) for cell in cells)
 
 
 @dataclasses.dataclass

@@ -14,7 +14,7 @@ from django.db import connection
 from django.utils import timezone
 
 from feedback.models import Suggestion
-from feedback.models.suggestion import tracking_number
+from feedback.models.suggestion import TRACKING_ALPHABET, content_bigrams, tracking_number
 from tasks import calendar, deadlines
 from tasks.models import Action, State, Task, TaskEvent
 
@@ -164,16 +164,28 @@ class Deadlines:
         return min(stages.accept, handle), handle, (None if custom else stages.rule), custom is not None, limits
 
 
+# Random byte -> its letter, as tracking_number() maps it (TRACKING_ALPHABET[byte & 31]).
+_LETTERS = bytes(ord(TRACKING_ALPHABET[b & 31]) for b in range(256))
+
+
 def tracking_numbers(rows: list[Row]) -> list[str]:
     """new_tracking_number()'s format (DZ + received date + 8 random characters), for a whole batch.
 
-    One urandom call per batch instead of eight secrets.choice calls per row, which cost
-    more than the insert itself; 32 letters divide 256, so every letter stays equally likely.
+    One urandom call and one bytes.translate per batch instead of eight secrets.choice
+    calls per row; 32 letters divide 256, so every letter stays equally likely. The date
+    is the received time's in the current time zone (timezone.localtime), formatted once
+    per day: per row, localtime and strftime cost more than the rest of the number.
     """
-    noise = os.urandom(8 * len(rows))
+    letters = os.urandom(8 * len(rows)).translate(_LETTERS).decode("ascii")
+    zone = timezone.get_current_timezone()
+    days: dict = {}
     numbers, used = [], set()
     for i, row in enumerate(rows):
-        number = tracking_number(row.received_at, noise[8 * i: 8 * i + 8])
+        day = row.received_at.astimezone(zone).date()
+        prefix = days.get(day)
+        if prefix is None:
+            prefix = days[day] = "DZ" + day.strftime("%Y%m%d")
+        number = prefix + letters[8 * i: 8 * i + 8]
         while number in used:  # within the batch; a clash with a stored one fails the insert and is retried
             number = tracking_number(row.received_at, os.urandom(8))
         used.add(number)
@@ -263,7 +275,7 @@ _TASK_COLUMNS = ("id", "title", "state", "channel", "category", "urgency", "town
                  "lead_department_id", "assigned_at", "accept_deadline", "deadline", "deadline_rule_id")
 _SUGGESTION_COLUMNS = ("id", "tracking_number", "channel", "external_id", "received_at", "registered_at",
                        "registered_by_id", "citizen_name", "phone", "township_id", "village_id", "content",
-                       "category", "urgency", "content_fingerprint", "task_id")
+                       "category", "urgency", "content_fingerprint", "task_id", "content_bigrams")
 _EVENT_COLUMNS = ("task_id", "action", "actor_id", "at", "from_state", "to_state", "data")
 
 
@@ -294,10 +306,14 @@ def _copy_rows(rows, numbers, assignments, *, actor_id, now, title) -> None:
 
     def suggestions():
         for row, suggestion_id, task_id, tracking in zip(rows, suggestion_ids, task_ids, numbers):
+            content = esc(row.content)
+            bigrams = content_bigrams(row.content)
+            if content is not row.content:  # the bigrams hold only the content's characters
+                bigrams = esc(bigrams)
             yield (f"{suggestion_id}\t{tracking}\t{row.channel}\t{esc(row.external_id)}\t{row.received_at.isoformat()}"
                    f"\t{at}\t{actor}\t{esc(row.citizen_name)}\t{row.phone}\t{row.township_id}"
-                   f"\t{null if row.village_id is None else row.village_id}\t{esc(row.content)}\t{row.category}"
-                   f"\t{row.urgency}\t{row.fingerprint}\t{task_id}")
+                   f"\t{null if row.village_id is None else row.village_id}\t{content}\t{row.category}"
+                   f"\t{row.urgency}\t{row.fingerprint}\t{task_id}\t{bigrams}")
 
     def events():
         register = f"\t{Action.REGISTER.value}\t{actor}\t{at}\t\t{registered}\t"

@@ -46,7 +46,7 @@ class TaskRow(Row):
 class SuggestionRow(Row):
     FIELDS = ("tracking_number", "channel", "external_id", "received_at", "registered_at", "registered_by",
               "citizen_name", "phone", "township", "village", "content", "category", "urgency", "content_fingerprint",
-              "task")
+              "content_bigrams", "task")
 
 
 class EventRow(Row):

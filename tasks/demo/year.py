@@ -13,10 +13,10 @@ import datetime as dt
 import random
 import time
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from feedback.models import Callback, Channel, Suggestion, content_fingerprint
-from feedback.models.suggestion import tracking_number
+from feedback.models.suggestion import content_bigrams, tracking_number
 from feedback.services import task_title
 from org.models import Department, Township, Village
 from tasks.models import State, Task, TaskAssist, TaskEvent, TaskRequest
@@ -200,6 +200,8 @@ class Year:
             fields, tracking_number=self._tracking_number(received_at), external_id=f"{MARKER}{self.sequence:06d}",
             received_at=received_at, registered_at=registered_at, registered_by=ctx.registrar_for(plan.channel),
             citizen_name=name, phone=phone, village=village, content=text, content_fingerprint=content_fingerprint(text),
+            # The search index's column, as Suggestion.save() sets it (only PostgreSQL's index reads it).
+            content_bigrams=content_bigrams(text) if connection.vendor == "postgresql" else None,
         )
         title = task_title(text)
 

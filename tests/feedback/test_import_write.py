@@ -255,3 +255,48 @@ def test_copy_and_bulk_create_write_the_same_rows(org, cast, require_postgres):
 
     assert snapshot("C") == snapshot("B")
     assert Suggestion.objects.get(external_id="C2").content == "带\t制表符\\和\n换行的内容"
+
+
+def test_both_write_paths_store_the_bigrams_the_search_index_reads(org, cast, require_postgres):
+    import importlib
+
+    from feedback.importers import writer
+    from feedback.importers.columns import map_headers
+    from feedback.importers.validate import Reference, validate_row
+    from feedback.services import task_title
+
+    from .test_import_helpers import HEADERS
+
+    with connection.cursor() as cursor:  # dz_bigrams, the SQL definition (tests run with --nomigrations)
+        cursor.execute(importlib.import_module("tasks.migrations.0002_chinese_search").FORWARD_SQL[0])
+    reference, now = Reference.load(), timezone.now()
+    contents = ["路灯不亮", "他说'暖气'不热\\没人管", "带\t制表符和\n换行"]
+    for method in ("copy", "bulk"):
+        lines = as_lists([good_row(i, 编号=f"{method}{i}", 诉求内容=text) for i, text in enumerate(contents, 1)])
+        rows = [validate_row(n, cells, map_headers(HEADERS), reference, now=now)[0] for n, cells in enumerate(lines, 2)]
+        writer.write_rows(rows, user=cast.registrar, now=now, title=task_title, method=method)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT external_id, content_bigrams IS NOT NULL AND content_bigrams = dz_bigrams(content)"
+                       " FROM feedback_suggestion ORDER BY external_id")
+        assert cursor.fetchall() == [(f"{m}{i}", True) for m in ("bulk", "copy") for i in (1, 2, 3)]
+
+
+def test_a_batch_draws_tracking_numbers_as_a_single_registration_would(monkeypatch):
+    import datetime as dt
+    import zoneinfo
+
+    from feedback.importers import writer
+    from feedback.importers.validate import Row
+    from feedback.models.suggestion import tracking_number
+
+    noise = bytes(range(0, 256, 3))[:24]
+    monkeypatch.setattr(writer.os, "urandom", lambda n: noise[:n])
+    zone = zoneinfo.ZoneInfo("Asia/Shanghai")
+    # Late evening UTC is the next day in Shanghai; one received time is in another zone.
+    times = [dt.datetime(2021, 10, 25, 9, 30, tzinfo=zone), dt.datetime(2021, 10, 25, 17, 0, tzinfo=dt.timezone.utc),
+             dt.datetime(2021, 12, 31, 23, 59, tzinfo=zone)]
+    rows = [Row(i, "", "hotline", at, "", "", 1, None, "内容", "suggestion", "normal", None, None, "f")
+            for i, at in enumerate(times)]
+    expected = [tracking_number(at, noise[8 * i: 8 * i + 8]) for i, at in enumerate(times)]
+    assert writer.tracking_numbers(rows) == expected
+    assert expected[1].startswith("DZ20211026")

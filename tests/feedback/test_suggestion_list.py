@@ -242,11 +242,12 @@ def test_search_keeps_each_roles_scope(client, cast, world):
 
 @pytest.fixture
 def bigram_sql(require_postgres):
-    """tasks migration 0002's SQL in the test's transaction (tests run with --nomigrations)."""
+    """tasks 0002's and feedback 0007's SQL in the test's transaction (tests run with --nomigrations)."""
     migration = importlib.import_module("tasks.migrations.0002_chinese_search")
+    column = importlib.import_module("feedback.migrations.0007_suggestion_content_bigrams")
     with connection.cursor() as cursor:
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        for statement in migration.FORWARD_SQL:
+        for statement in migration.FORWARD_SQL + column.FORWARD_SQL:
             cursor.execute(statement)
     search.forget_capabilities()
     yield

@@ -15,6 +15,7 @@ from tasks.selectors import tasks_visible_to
 from ..factories import SuggestionFactory, TaskFactory
 
 MIGRATION = importlib.import_module("tasks.migrations.0002_chinese_search")
+COLUMN_MIGRATION = importlib.import_module("feedback.migrations.0007_suggestion_content_bigrams")
 
 CONTENTS = [
     "小区路灯不亮，晚上出行不便",
@@ -45,11 +46,14 @@ def contents(db):
 
 @pytest.fixture
 def bigram_sql(require_postgres):
-    """Migration 0002's SQL applied in the test's transaction (tests run with --nomigrations)."""
+    """tasks 0002's and feedback 0007's SQL applied in the test's transaction (tests run with --nomigrations).
+
+    Rows made before keep the bigrams Python stored: 0007 fills only rows that have none.
+    """
     with connection.cursor() as cursor:
         # Rows made earlier in the test leave deferred foreign-key checks, which CREATE INDEX refuses.
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        for statement in MIGRATION.FORWARD_SQL:
+        for statement in MIGRATION.FORWARD_SQL + COLUMN_MIGRATION.FORWARD_SQL:
             cursor.execute(statement)
     search.forget_capabilities()
 
@@ -144,6 +148,50 @@ def test_dz_bigrams_makes_the_bigrams_python_makes(bigram_sql):
             assert sorted(cursor.fetchone()[0]) == sorted(search.bigrams(text))
 
 
+TRICKY = ["暖气不热，室温低", "a'b\\c d", "''\\\\'", "灯", "", "x:1 & y|!z*", "制表\t换行\n回车\r末", "空 格\u3000全角", "😀表情😀", "哈哈哈"]
+
+
+def test_stored_bigrams_are_the_lexemes_dz_bigrams_makes(bigram_sql):
+    """content_bigrams (Python, stored) and dz_bigrams (SQL, the migration's backfill) agree, quotes and all."""
+    for text in TRICKY:
+        suggestion = SuggestionFactory(content=text)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT content_bigrams = dz_bigrams(content), tsvector_to_array(content_bigrams)"
+                " FROM feedback_suggestion WHERE id = %s", [suggestion.pk],
+            )
+            same, lexemes = cursor.fetchone()
+        assert same, text
+        assert sorted(lexemes) == sorted(search.bigrams(text))
+
+
+def test_the_migration_fills_the_bigrams_of_rows_stored_before_it(require_postgres, contents):
+    Suggestion.objects.update(content_bigrams=None)  # as every row was before feedback 0007
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        for statement in MIGRATION.FORWARD_SQL + COLUMN_MIGRATION.FORWARD_SQL:
+            cursor.execute(statement)
+        cursor.execute("SELECT count(*) FROM feedback_suggestion WHERE content_bigrams IS NULL")
+        assert cursor.fetchone()[0] == 0
+    search.forget_capabilities()
+    assert found("路灯") == like(contents, "路灯")
+
+
+def test_saving_new_content_renews_the_bigrams(bigram_sql, contents):
+    suggestion = Suggestion.objects.get(task_id=contents["灯"])
+    suggestion.content = "路灯坏了"
+    suggestion.save(update_fields=["content"])
+    assert found("灯坏") == {contents["灯"]}
+    # Loaded without its bigrams (a deferred field): saving the content still writes them.
+    suggestion = Suggestion.objects.defer("content_bigrams", "content_fingerprint").get(pk=suggestion.pk)
+    suggestion.content = "暖气漏水"
+    suggestion.save()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT content_bigrams = dz_bigrams(content) FROM feedback_suggestion WHERE id = %s",
+                       [suggestion.pk])
+        assert cursor.fetchone()[0]
+
+
 @pytest.mark.parametrize("term", TERMS)
 def test_bigram_path_returns_exactly_the_like_results(bigram_sql, contents, monkeypatch, term):
     monkeypatch.setattr(search, "BIGRAM_MAX_ESTIMATED_ROWS", float("inf"))
@@ -164,14 +212,14 @@ def test_walking_path_for_common_terms_returns_the_same(bigram_sql, contents, mo
 
 
 def test_the_bigram_query_is_served_by_the_gin_index(bigram_sql, contents):
-    matching = Suggestion.objects.filter(search.BigramMatch(F("content"), search.bigram_tsquery("暖气")))
+    matching = Suggestion.objects.filter(search.BigramMatch(F("content_bigrams"), search.bigram_tsquery("暖气")))
     sql, params = matching.order_by().values("task_id").query.sql_with_params()
     with connection.cursor() as cursor:
         # A table of nine rows is read whole unless sequential scans are ruled out.
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute("EXPLAIN " + sql, params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
-    assert "suggestion_content_bigram_idx" in plan
+    assert "suggestion_bigrams_idx" in plan
 
 
 def test_the_planner_estimate_picks_the_path(bigram_sql, contents, monkeypatch):
@@ -181,7 +229,7 @@ def test_the_planner_estimate_picks_the_path(bigram_sql, contents, monkeypatch):
     monkeypatch.setattr(search, "estimated_matches", lambda term, using="default": 1e6)
     # Common: a LIKE subquery, which the planner walks newest first.
     walking = search.suggestion_task_ids("讨薪")
-    assert "LIKE" in str(walking.query) and "dz_bigrams" not in str(walking.query)
+    assert "LIKE" in str(walking.query) and " @@ " not in str(walking.query)
 
 
 def test_a_rare_estimate_that_proves_wrong_falls_back_to_walking(bigram_sql, contents, monkeypatch):
@@ -197,11 +245,17 @@ def test_estimated_matches_reads_the_planner_estimate(require_postgres, contents
     assert search.estimated_matches("路灯") >= 1
 
 
-def test_the_migration_reverses_cleanly(bigram_sql):
+def test_the_migrations_reverse_cleanly(bigram_sql):
+    with connection.cursor() as cursor:
+        for statement in COLUMN_MIGRATION.REVERSE_SQL:
+            cursor.execute(statement)
+        # Back to 0002's index on the expression; the column goes with the field.
+        cursor.execute("SELECT to_regclass('suggestion_bigrams_idx'), to_regclass('suggestion_content_bigram_idx')::text")
+        assert cursor.fetchone() == (None, "suggestion_content_bigram_idx")
+    search.forget_capabilities()
+    assert not search.bigram_index_ready()
     with connection.cursor() as cursor:
         for statement in MIGRATION.REVERSE_SQL:
             cursor.execute(statement)
-        cursor.execute("SELECT to_regprocedure('dz_bigrams(text)')")
-        assert cursor.fetchone()[0] is None
-    search.forget_capabilities()
-    assert not search.bigram_index_ready()
+        cursor.execute("SELECT to_regprocedure('dz_bigrams(text)'), to_regclass('suggestion_content_bigram_idx')")
+        assert cursor.fetchone() == (None, None)

@@ -240,12 +240,13 @@ def test_search_by_tracking_number(client, cast, world):
 
 @pytest.fixture
 def bigram_sql(require_postgres):
-    """Migration 0002's SQL in the test's transaction (tests run with --nomigrations)."""
+    """tasks 0002's and feedback 0007's SQL in the test's transaction (tests run with --nomigrations)."""
     migration = importlib.import_module("tasks.migrations.0002_chinese_search")
+    column = importlib.import_module("feedback.migrations.0007_suggestion_content_bigrams")
     with connection.cursor() as cursor:
         # Rows made earlier in the test leave deferred foreign-key checks, which CREATE INDEX refuses.
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        for statement in migration.FORWARD_SQL:
+        for statement in migration.FORWARD_SQL + column.FORWARD_SQL:
             cursor.execute(statement)
     search.forget_capabilities()
     yield
