@@ -17,6 +17,8 @@ from .models import Callback, PhoneView, Suggestion
 
 # Never shown in the Django admin (SuggestionAdmin, the task's suggestion inline).
 PERSONAL_FIELDS = ("citizen_name", "phone", "content")
+# Derived from the content: its bigrams spell the content out, so they are hidden with it.
+HIDDEN_FIELDS = (*PERSONAL_FIELDS, "content_bigrams")
 
 
 class _TrackingNumberSearch:
@@ -47,12 +49,12 @@ class SuggestionAdmin(_TrackingNumberSearch, admin.ModelAdmin):
     show_full_result_count = False
     raw_id_fields = ("task", "village", "registered_by")
     editable_fields = ("village",)
-    exclude = PERSONAL_FIELDS
+    exclude = HIDDEN_FIELDS
 
     def get_readonly_fields(self, request, obj=None):
         return [
             f.name for f in Suggestion._meta.concrete_fields
-            if f.name not in self.editable_fields and f.name not in PERSONAL_FIELDS
+            if f.name not in self.editable_fields and f.name not in HIDDEN_FIELDS
         ]  # fmt: skip
 
     @admin.display(description=_("task"), ordering="task_id")

@@ -177,3 +177,5 @@ def test_the_django_admin_never_shows_a_citizens_name_phone_or_content(client, c
     # The village is still the admin's to correct; the personal fields are not in the form.
     change = client.get(pages[0])
     assert set(change.context["adminform"].form.fields) == {"village"}
+    # Nor the content's search bigrams, which spell it out two characters at a time.
+    assert "content_bigrams" not in change.context["adminform"].readonly_fields
